@@ -1,0 +1,21 @@
+//! Tend's rules and types as plain data and functions: no IO, no async, no database.
+//!
+//! Every value that arrives from outside (a form, a JSON body, a CLI flag) is parsed
+//! into one of these types once; code past the edge never re-checks it.
+
+pub mod audit;
+pub mod calendar;
+pub mod client;
+pub mod contact;
+pub mod contract;
+pub mod email;
+pub mod field_errors;
+pub mod minutes;
+pub mod money;
+pub mod page;
+pub mod plan;
+pub mod role;
+pub mod slug;
+pub mod timezone;
+
+pub use field_errors::FieldErrors;
