@@ -1,1 +1,176 @@
+//! Tend's database. One code path for SQLite and PostgreSQL: every query is plain SQL
+//! with `$1` placeholders that both engines accept, run through [`with_pool!`] or
+//! [`with_tx!`] on whichever pool is live.
 
+mod row;
+
+pub mod audit;
+pub mod backup;
+pub mod clients;
+pub mod contacts;
+pub mod contracts;
+pub mod error;
+pub mod export;
+pub mod migrate;
+pub mod plans;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Postgres, Sqlite, Transaction};
+
+pub use audit::Actor;
+pub use error::StoreError;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The live pool. Cloning is cheap (pools are reference counted).
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+/// An open transaction on either engine.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$c` bound to the live pool; the body is compiled once per engine.
+#[macro_export]
+macro_rules! with_pool {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($c) => $body,
+            $crate::Db::Pg($c) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to the transaction's connection (`&mut Connection`).
+#[macro_export]
+macro_rules! with_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::Tx::Pg(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub db: Db,
+}
+
+/// Whether a database URL names PostgreSQL (anything else is a SQLite file).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+impl Store {
+    /// Opens the database the URL names: `postgres://…` or `sqlite://path` (created if
+    /// missing, WAL journal, 5 s busy timeout, foreign keys on every connection).
+    pub async fn connect(url: &str) -> Result<Self> {
+        if is_postgres_url(url) {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            return Ok(Self { db: Db::Pg(pool) });
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true)
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options)
+            .await?;
+        Ok(Self { db: Db::Sqlite(pool) })
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self.db {
+            Db::Sqlite(_) => Engine::Sqlite,
+            Db::Pg(_) => Engine::Postgres,
+        }
+    }
+
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match &self.db {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// A cheap round trip, for `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        with_pool!(&self.db, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// (connections open, of which idle), for `/metrics`.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        with_pool!(&self.db, p => (p.size(), p.num_idle()))
+    }
+
+    pub async fn close(&self) {
+        with_pool!(&self.db, p => p.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Now, as stored: UTC milliseconds.
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// Random bytes from the operating system as lowercase hex: session ids, API tokens,
+/// public ids. Start-up already needs the OS generator, so failure here is fatal.
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    // getrandom fails only if the OS has no entropy source, which no supported
+    // platform lacks; there is nothing sensible to continue with.
+    getrandom::fill(&mut buf).expect("the operating system's random generator is unavailable");
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a secret as hex: how session ids and API tokens are kept at rest.
+pub fn sha256_hex(secret: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}

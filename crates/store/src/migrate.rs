@@ -1,0 +1,106 @@
+//! Forward-only, versioned migrations embedded in the binary: one folder per engine
+//! with the same version numbers (a test keeps the two schemas in step).
+
+use crate::{now_ms, with_pool, Db, Engine, Result, Store};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+/// What a migration run did, for the CLI and the start-up log.
+#[derive(Debug, Default, Clone)]
+pub struct MigrationReport {
+    pub applied: Vec<String>,
+    pub seeded_default_plans: bool,
+}
+
+impl Store {
+    /// Applies every migration not yet applied, each in its own transaction. On a new
+    /// database it also writes the default plans (data, editable afterwards).
+    pub async fn migrate(&self) -> Result<MigrationReport> {
+        with_pool!(&self.db, p => sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+        ).execute(p).await.map(|r| r.rows_affected()))?;
+        // Two instances starting at once on one PostgreSQL must not both migrate.
+        if let Db::Pg(p) = &self.db {
+            sqlx::query("SELECT pg_advisory_lock(7263001)").execute(p).await.map(|r| r.rows_affected())?;
+        }
+        let result = self.apply_pending().await;
+        if let Db::Pg(p) = &self.db {
+            sqlx::query("SELECT pg_advisory_unlock(7263001)").execute(p).await.map(|r| r.rows_affected())?;
+        }
+        result
+    }
+
+    async fn apply_pending(&self) -> Result<MigrationReport> {
+        let done: Vec<i64> = with_pool!(&self.db, p => sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(p).await)?;
+        let mut report = MigrationReport::default();
+        for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
+            let sql = match self.engine() {
+                Engine::Sqlite => m.sqlite,
+                Engine::Postgres => m.postgres,
+            };
+            let mut tx = self.begin().await?;
+            crate::with_tx!(&mut tx, c => {
+                sqlx::raw_sql(sql).execute(&mut *c).await.map(|r| r.rows_affected())?;
+                sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                    .bind(m.version)
+                    .bind(m.name)
+                    .bind(now_ms())
+                    .execute(&mut *c)
+                    .await.map(|r| r.rows_affected())?;
+            });
+            if m.version == 1 {
+                crate::plans::seed_defaults(&mut tx).await?;
+                report.seeded_default_plans = true;
+            }
+            tx.commit().await?;
+            report.applied.push(format!("{:04}_{}", m.version, m.name));
+        }
+        Ok(report)
+    }
+
+    /// Table name -> sorted column names, to compare the two engines' schemas.
+    pub async fn schema_columns(&self) -> Result<Vec<(String, Vec<String>)>> {
+        use std::collections::BTreeMap;
+        let rows: Vec<(String, String)> = match &self.db {
+            Db::Sqlite(p) => {
+                sqlx::query_as(
+                    "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+                )
+                .fetch_all(p)
+                .await?
+            }
+            Db::Pg(p) => {
+                sqlx::query_as(
+                    "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                     WHERE table_schema = current_schema()",
+                )
+                .fetch_all(p)
+                .await?
+            }
+        };
+        let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (table, column) in rows {
+            map.entry(table).or_default().push(column);
+        }
+        Ok(map
+            .into_iter()
+            .map(|(t, mut cols)| {
+                cols.sort();
+                (t, cols)
+            })
+            .collect())
+    }
+}
