@@ -13,7 +13,9 @@ pub struct FieldChange {
 /// passes an empty `before`; a deletion an empty `after`.
 pub fn changed_fields(before: &[(&str, String)], after: &[(&str, String)]) -> Vec<FieldChange> {
     let lookup = |list: &[(&str, String)], field: &str| {
-        list.iter().find(|(f, _)| *f == field).map(|(_, v)| v.clone())
+        list.iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v.clone())
     };
     let mut fields: Vec<&str> = before.iter().chain(after).map(|(f, _)| *f).collect();
     fields.dedup();
@@ -23,7 +25,11 @@ pub fn changed_fields(before: &[(&str, String)], after: &[(&str, String)]) -> Ve
         .filter(|f| seen.insert(*f))
         .filter_map(|field| {
             let (from, to) = (lookup(before, field), lookup(after, field));
-            (from != to).then(|| FieldChange { field: field.to_string(), from, to })
+            (from != to).then(|| FieldChange {
+                field: field.to_string(),
+                from,
+                to,
+            })
         })
         .collect()
 }
@@ -34,8 +40,14 @@ mod tests {
 
     #[test]
     fn only_fields_that_differ_are_recorded() {
-        let before = [("name", "Acme".to_string()), ("timezone", "UTC".to_string())];
-        let after = [("name", "Acme Co".to_string()), ("timezone", "UTC".to_string())];
+        let before = [
+            ("name", "Acme".to_string()),
+            ("timezone", "UTC".to_string()),
+        ];
+        let after = [
+            ("name", "Acme Co".to_string()),
+            ("timezone", "UTC".to_string()),
+        ];
         let changes = changed_fields(&before, &after);
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].field, "name");

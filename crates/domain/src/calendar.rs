@@ -41,7 +41,10 @@ pub struct BusinessCalendar {
 impl Default for WeeklyHours {
     /// Monday to Friday, 09:00 to 17:00.
     fn default() -> Self {
-        let nine_to_five = vec![HourRange { start: 9 * 60, end: 17 * 60 }];
+        let nine_to_five = vec![HourRange {
+            start: 9 * 60,
+            end: 17 * 60,
+        }];
         Self {
             days: [
                 nine_to_five.clone(),
@@ -58,7 +61,9 @@ impl Default for WeeklyHours {
 
 fn day_index(name: &str) -> Option<usize> {
     let n = name.trim().to_lowercase();
-    DAY_NAMES.iter().position(|d| n.starts_with(d) && n.len() >= 3)
+    DAY_NAMES
+        .iter()
+        .position(|d| n.starts_with(d) && n.len() >= 3)
 }
 
 fn parse_clock(raw: &str) -> Option<u16> {
@@ -86,7 +91,9 @@ impl WeeklyHours {
                 None => (day_index(day_part), day_index(day_part)),
             };
             let (Some(first), Some(last)) = (first, last) else {
-                return Err(format!("line {n}: \"{day_part}\" is not a day (mon, tue, … or a span like mon-fri)"));
+                return Err(format!(
+                    "line {n}: \"{day_part}\" is not a day (mon, tue, … or a span like mon-fri)"
+                ));
             };
             if last < first {
                 return Err(format!("line {n}: the day span {day_part} runs backwards"));
@@ -102,7 +109,11 @@ impl WeeklyHours {
                 match parsed {
                     Some((start, end)) if start < end => ranges.push(HourRange { start, end }),
                     Some(_) => return Err(format!("line {n}: {range} ends before it starts")),
-                    None => return Err(format!("line {n}: \"{range}\" is not a time range like 09:00-17:00")),
+                    None => {
+                        return Err(format!(
+                            "line {n}: \"{range}\" is not a time range like 09:00-17:00"
+                        ))
+                    }
                 }
             }
             ranges.sort_by_key(|r| r.start);
@@ -211,18 +222,34 @@ mod tests {
     fn weekly_hours_allow_several_ranges_a_day_and_day_spans() {
         let h = WeeklyHours::parse("mon 09:00-12:00 13:00-17:00\ntue-fri 08:30-16:30\n").unwrap();
         assert_eq!(h.days[0].len(), 2);
-        assert_eq!(h.days[4], vec![HourRange { start: 510, end: 990 }]);
+        assert_eq!(
+            h.days[4],
+            vec![HourRange {
+                start: 510,
+                end: 990
+            }]
+        );
         assert!(h.days[5].is_empty());
         assert_eq!(WeeklyHours::parse(&h.to_text()).unwrap(), h);
     }
 
     #[test]
     fn bad_weekly_hours_say_which_line_is_wrong() {
-        assert!(WeeklyHours::parse("mon 09:00-08:00").unwrap_err().contains("line 1"));
-        assert!(WeeklyHours::parse("mon 9-5").unwrap_err().contains("not a time range"));
-        assert!(WeeklyHours::parse("x 09:00-10:00").unwrap_err().contains("not a day"));
-        assert!(WeeklyHours::parse("mon 09:00-12:00 11:00-13:00").unwrap_err().contains("overlap"));
-        assert!(WeeklyHours::parse("mon-fri 09:00-17:00\nfri 10:00-11:00").unwrap_err().contains("twice"));
+        assert!(WeeklyHours::parse("mon 09:00-08:00")
+            .unwrap_err()
+            .contains("line 1"));
+        assert!(WeeklyHours::parse("mon 9-5")
+            .unwrap_err()
+            .contains("not a time range"));
+        assert!(WeeklyHours::parse("x 09:00-10:00")
+            .unwrap_err()
+            .contains("not a day"));
+        assert!(WeeklyHours::parse("mon 09:00-12:00 11:00-13:00")
+            .unwrap_err()
+            .contains("overlap"));
+        assert!(WeeklyHours::parse("mon-fri 09:00-17:00\nfri 10:00-11:00")
+            .unwrap_err()
+            .contains("twice"));
     }
 
     #[test]

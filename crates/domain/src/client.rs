@@ -45,7 +45,10 @@ impl ClientDraft {
             e.add("name", "must be at most 200 characters");
         }
         let slug = if self.slug.trim().is_empty() && !name.is_empty() {
-            e.check("slug", Slug::suggest(&name).ok_or("is required (the name gives none)"))
+            e.check(
+                "slug",
+                Slug::suggest(&name).ok_or("is required (the name gives none)"),
+            )
         } else {
             e.check("slug", Slug::parse(&self.slug))
         };
@@ -64,15 +67,19 @@ impl ClientDraft {
             e.add("notes", "must be at most 20,000 characters");
         }
         match (slug, timezone, hours, holidays, owner_email) {
-            (Some(slug), Some(timezone), Some(hours), Some(holidays), Some(owner_email)) if e.is_empty() => Ok(ClientInput {
-                name,
-                slug,
-                timezone,
-                hours,
-                holidays,
-                owner_email,
-                notes: self.notes.trim().to_string(),
-            }),
+            (Some(slug), Some(timezone), Some(hours), Some(holidays), Some(owner_email))
+                if e.is_empty() =>
+            {
+                Ok(ClientInput {
+                    name,
+                    slug,
+                    timezone,
+                    hours,
+                    holidays,
+                    owner_email,
+                    notes: self.notes.trim().to_string(),
+                })
+            }
             _ => Err(e),
         }
     }
@@ -84,16 +91,28 @@ mod tests {
 
     #[test]
     fn a_client_gets_a_slug_from_its_name_and_the_default_week() {
-        let c = ClientDraft { name: "Acme Dental".into(), timezone: "America/Chicago".into(), ..Default::default() }.parse().unwrap();
+        let c = ClientDraft {
+            name: "Acme Dental".into(),
+            timezone: "America/Chicago".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
         assert_eq!(c.slug.as_str(), "acme-dental");
         assert_eq!(c.hours, WeeklyHours::default());
     }
 
     #[test]
     fn every_invalid_client_field_is_reported_at_once() {
-        let e = ClientDraft { slug: "Bad Slug".into(), timezone: "Nowhere/City".into(), business_hours: "mon 9-5".into(), owner_email: "x".into(), ..Default::default() }
-            .parse()
-            .unwrap_err();
+        let e = ClientDraft {
+            slug: "Bad Slug".into(),
+            timezone: "Nowhere/City".into(),
+            business_hours: "mon 9-5".into(),
+            owner_email: "x".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap_err();
         for field in ["name", "slug", "timezone", "business_hours", "owner_email"] {
             assert!(e.get(field).is_some(), "{field} should be reported");
         }

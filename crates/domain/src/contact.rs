@@ -45,7 +45,12 @@ impl ContactDraft {
         );
         let phone = Some(self.phone.trim().to_string()).filter(|p| !p.is_empty());
         match (email, role) {
-            (Some(email), Some(role)) if e.is_empty() => Ok(ContactInput { name, email, role, phone }),
+            (Some(email), Some(role)) if e.is_empty() => Ok(ContactInput {
+                name,
+                email,
+                role,
+                phone,
+            }),
             _ => Err(e),
         }
     }
@@ -57,9 +62,20 @@ mod tests {
 
     #[test]
     fn a_contact_needs_a_name_and_an_email_and_defaults_to_requester() {
-        let ok = ContactDraft { name: "Ana".into(), email: "ana@acme.com".into(), ..Default::default() };
+        let ok = ContactDraft {
+            name: "Ana".into(),
+            email: "ana@acme.com".into(),
+            ..Default::default()
+        };
         assert_eq!(ok.parse().unwrap().role, ContactRole::Requester);
-        let bad = ContactDraft { role: "boss".into(), ..Default::default() }.parse().unwrap_err();
-        assert!(bad.get("name").is_some() && bad.get("email").is_some() && bad.get("role").is_some());
+        let bad = ContactDraft {
+            role: "boss".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap_err();
+        assert!(
+            bad.get("name").is_some() && bad.get("email").is_some() && bad.get("role").is_some()
+        );
     }
 }

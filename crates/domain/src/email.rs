@@ -37,7 +37,9 @@ impl Email {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && !local.chars().any(|c| c.is_whitespace() || c == '@' || c == '<' || c == '>');
+            && !local
+                .chars()
+                .any(|c| c.is_whitespace() || c == '@' || c == '<' || c == '>');
         if !domain_ok || !local_ok {
             return Err(EmailError::Malformed);
         }
@@ -74,12 +76,22 @@ mod tests {
 
     #[test]
     fn an_email_is_stored_lowercase_and_trimmed() {
-        assert_eq!(Email::parse("  Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
+        assert_eq!(
+            Email::parse("  Ana@Example.COM ").unwrap().as_str(),
+            "ana@example.com"
+        );
     }
 
     #[test]
     fn an_email_without_a_domain_is_refused() {
-        for bad in ["ana", "ana@", "@example.com", "ana@example", "a b@example.com", "ana@exa..com"] {
+        for bad in [
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "a b@example.com",
+            "ana@exa..com",
+        ] {
             assert_eq!(Email::parse(bad), Err(EmailError::Malformed), "{bad}");
         }
         assert_eq!(Email::parse(""), Err(EmailError::Empty));

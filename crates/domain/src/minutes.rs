@@ -22,7 +22,11 @@ impl Minutes {
         }
         let malformed = || MinutesError::Malformed(raw.trim().to_string());
         if let Ok(m) = s.parse::<i64>() {
-            return if m >= 0 { Ok(Minutes(m)) } else { Err(malformed()) };
+            return if m >= 0 {
+                Ok(Minutes(m))
+            } else {
+                Err(malformed())
+            };
         }
         let mut total = 0.0f64;
         let mut number = String::new();

@@ -38,7 +38,11 @@ impl Cents {
         if whole.is_empty() && frac.is_empty() || frac.len() > 2 {
             return Err(malformed());
         }
-        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| malformed())? };
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| malformed())?
+        };
         let frac: i64 = match frac.len() {
             0 => 0,
             1 => frac.parse::<i64>().map_err(|_| malformed())? * 10,
@@ -89,7 +93,10 @@ mod tests {
         assert_eq!(Cents::parse("150.5"), Ok(Cents(15_050)));
         assert_eq!(Cents::parse("0.05"), Ok(Cents(5)));
         assert_eq!(Cents::parse("-3"), Err(MoneyError::Negative));
-        assert!(matches!(Cents::parse("12.345"), Err(MoneyError::Malformed(_))));
+        assert!(matches!(
+            Cents::parse("12.345"),
+            Err(MoneyError::Malformed(_))
+        ));
         assert!(matches!(Cents::parse("abc"), Err(MoneyError::Malformed(_))));
     }
 

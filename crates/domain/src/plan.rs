@@ -109,7 +109,9 @@ impl SlaTarget {
             (_, None, _) => "no target".to_string(),
         };
         match (self.after_hours_amount, self.unit) {
-            (Some(after), TargetUnit::Hours) => format!("{main} in business hours, {after} h after hours"),
+            (Some(after), TargetUnit::Hours) => {
+                format!("{main} in business hours, {after} h after hours")
+            }
             (_, TargetUnit::Hours) if self.clock == ClockKind::AllHours => format!("{main} (24x7)"),
             _ => main,
         }
@@ -138,13 +140,20 @@ impl SlaTarget {
             Some((b, c)) => (b, ClockKind::parse(c).map_err(|e| e.to_string())?),
             None => (s, ClockKind::Business),
         };
-        let bad = || format!("\"{s}\" is not a target (for example 4h, 3bd, 24h@24x7, 1h/4h or window:Next check-in)");
+        let bad = || {
+            format!("\"{s}\" is not a target (for example 4h, 3bd, 24h@24x7, 1h/4h or window:Next check-in)")
+        };
         let (main, after) = match body.split_once('/') {
             Some((m, a)) => (m, Some(a)),
             None => (body, None),
         };
         let number = |t: &str, suffix: &str| -> Option<i64> {
-            t.trim().strip_suffix(suffix)?.trim().parse::<i64>().ok().filter(|n| *n > 0)
+            t.trim()
+                .strip_suffix(suffix)?
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
         };
         let (amount, unit) = if let Some(n) = number(main, "bd") {
             (n, TargetUnit::BusinessDays)
@@ -242,7 +251,11 @@ pub fn parse_plan_code(raw: &str) -> Result<String, String> {
     if code.is_empty() {
         return Err("is required".into());
     }
-    if code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if code.len() > 32
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err("may contain only letters, digits, - and _ (at most 32)".into());
     }
     Ok(code)
@@ -262,7 +275,12 @@ impl PlanDraft {
             increment_minutes: t.increment.0.to_string(),
             report_cadence: t.report_cadence.as_str().into(),
             checkin_cadence: t.checkin_cadence.as_str().into(),
-            channels: t.channels.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "),
+            channels: t
+                .channels
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             emergency_included: t.emergency_included,
             targets: t
                 .sla
@@ -324,7 +342,10 @@ impl PlanDraft {
         );
         if let (Some(i), Some(r), Some(b)) = (included, rollover, bank) {
             if r.0 > 0 && b < i {
-                e.add("bank_max_hours", "must be at least the included hours when hours roll over");
+                e.add(
+                    "bank_max_hours",
+                    "must be at least the included hours when hours roll over",
+                );
             }
             if r.0 > 0 && b.0 > 0 && r > b {
                 e.add("rollover_max_hours", "cannot exceed the bank maximum");
@@ -334,7 +355,12 @@ impl PlanDraft {
         for severity in Severity::ALL {
             for kind in TargetKind::ALL {
                 let key = target_key(*severity, *kind);
-                let raw = self.targets.get(&key).map(String::as_str).unwrap_or("").trim();
+                let raw = self
+                    .targets
+                    .get(&key)
+                    .map(String::as_str)
+                    .unwrap_or("")
+                    .trim();
                 if raw.is_empty() {
                     e.add(&key, "is required");
                     continue;
@@ -348,8 +374,23 @@ impl PlanDraft {
             return Err(e);
         }
         // Every Option above is Some when no error was recorded.
-        match (code, fee, included, rollover, bank, overage, emergency, increment, report, checkin, channels) {
-            (Some(code), Some(monthly_fee), Some(included), Some(rollover_max), Some(bank_max), Some(overage_rate), Some(emergency_rate), Some(increment), Some(report_cadence), Some(checkin_cadence), Some(channels)) => Ok(PlanTerms {
+        match (
+            code, fee, included, rollover, bank, overage, emergency, increment, report, checkin,
+            channels,
+        ) {
+            (
+                Some(code),
+                Some(monthly_fee),
+                Some(included),
+                Some(rollover_max),
+                Some(bank_max),
+                Some(overage_rate),
+                Some(emergency_rate),
+                Some(increment),
+                Some(report_cadence),
+                Some(checkin_cadence),
+                Some(channels),
+            ) => Ok(PlanTerms {
                 code,
                 name,
                 monthly_fee,
@@ -377,10 +418,14 @@ mod tests {
     fn growth_draft() -> PlanDraft {
         let mut targets = std::collections::BTreeMap::new();
         for (k, v) in [
-            ("p0_response", "2h"), ("p0_resolution", "12h"),
-            ("p1_response", "8h"), ("p1_resolution", "2bd"),
-            ("p2_response", "24h"), ("p2_resolution", "3bd"),
-            ("p3_response", "3bd"), ("p3_resolution", "window:Next bi-weekly optimization call"),
+            ("p0_response", "2h"),
+            ("p0_resolution", "12h"),
+            ("p1_response", "8h"),
+            ("p1_resolution", "2bd"),
+            ("p2_response", "24h"),
+            ("p2_resolution", "3bd"),
+            ("p3_response", "3bd"),
+            ("p3_resolution", "window:Next bi-weekly optimization call"),
         ] {
             targets.insert(k.to_string(), v.to_string());
         }

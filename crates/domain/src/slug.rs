@@ -89,7 +89,10 @@ mod tests {
 
     #[test]
     fn a_slug_is_suggested_from_a_display_name() {
-        assert_eq!(Slug::suggest("Acme Dental, Inc.").unwrap().as_str(), "acme-dental-inc");
+        assert_eq!(
+            Slug::suggest("Acme Dental, Inc.").unwrap().as_str(),
+            "acme-dental-inc"
+        );
         assert_eq!(Slug::suggest("!!!"), None);
     }
 }

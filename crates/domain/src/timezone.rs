@@ -62,8 +62,14 @@ mod tests {
 
     #[test]
     fn known_iana_names_parse_and_others_are_refused() {
-        assert_eq!(Timezone::parse("America/New_York").unwrap().as_str(), "America/New_York");
-        assert!(matches!(Timezone::parse("Mars/Olympus"), Err(TimezoneError::Unknown(_))));
+        assert_eq!(
+            Timezone::parse("America/New_York").unwrap().as_str(),
+            "America/New_York"
+        );
+        assert!(matches!(
+            Timezone::parse("Mars/Olympus"),
+            Err(TimezoneError::Unknown(_))
+        ));
         assert_eq!(Timezone::parse(" "), Err(TimezoneError::Empty));
     }
 }

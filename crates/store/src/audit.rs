@@ -35,16 +35,28 @@ impl ActorKind {
 
 impl Actor {
     pub fn user(id: i64, email: &str) -> Self {
-        Self { kind: ActorKind::User, id: Some(id), label: email.to_string() }
+        Self {
+            kind: ActorKind::User,
+            id: Some(id),
+            label: email.to_string(),
+        }
     }
 
     pub fn token(id: i64, name: &str) -> Self {
-        Self { kind: ActorKind::Token, id: Some(id), label: format!("token {name}") }
+        Self {
+            kind: ActorKind::Token,
+            id: Some(id),
+            label: format!("token {name}"),
+        }
     }
 
     /// Changes made by a command run on the server itself (`tend client add`, demo data).
     pub fn system(label: &str) -> Self {
-        Self { kind: ActorKind::System, id: None, label: label.to_string() }
+        Self {
+            kind: ActorKind::System,
+            id: None,
+            label: label.to_string(),
+        }
     }
 }
 
@@ -129,11 +141,16 @@ pub async fn record(tx: &mut Tx, actor: &Actor, change: Change<'_>) -> Result<()
     Ok(())
 }
 
-const COLUMNS: &str = "id, at, actor_kind, actor_label, action, entity, entity_id, summary, changes";
+const COLUMNS: &str =
+    "id, at, actor_kind, actor_label, action, entity, entity_id, summary, changes";
 
 impl Store {
     /// A client's audit trail, newest first.
-    pub async fn client_audit(&self, client_id: i64, page: PageRequest) -> Result<Page<AuditEntry>> {
+    pub async fn client_audit(
+        &self,
+        client_id: i64,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>> {
         let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE client_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3");
         let items = with_pool!(&self.db, p => {
             let rows = sqlx::query(&sql).bind(client_id).bind(page.limit()).bind(page.offset()).fetch_all(p).await?;
@@ -144,7 +161,11 @@ impl Store {
     }
 
     /// Every audit entry, newest first, optionally of one entity type.
-    pub async fn audit_log(&self, entity: Option<&str>, page: PageRequest) -> Result<Page<AuditEntry>> {
+    pub async fn audit_log(
+        &self,
+        entity: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>> {
         let filter = entity.unwrap_or("");
         let sql = format!(
             "SELECT {COLUMNS} FROM audit_log WHERE ($1 = '' OR entity = $1) ORDER BY id DESC LIMIT $2 OFFSET $3"

@@ -74,7 +74,10 @@ fn client_from_row(r: &impl RowExt) -> Result<Client> {
         name: r.text("name")?,
         slug: r.text("slug")?,
         timezone: r.text("timezone")?,
-        hours: parsed("business_hours", WeeklyHours::parse(&r.text("business_hours")?))?,
+        hours: parsed(
+            "business_hours",
+            WeeklyHours::parse(&r.text("business_hours")?),
+        )?,
         holidays: parsed("holidays", parse_holidays(&r.text("holidays")?))?,
         owner,
         notes: r.text("notes")?,
@@ -104,7 +107,13 @@ pub(crate) fn client_fields(c: &ClientInput) -> Vec<(&'static str, String)> {
         ("timezone", c.timezone.to_string()),
         ("business_hours", c.hours.to_text()),
         ("holidays", holidays_text(&c.holidays)),
-        ("owner_email", c.owner_email.as_ref().map(|e| e.to_string()).unwrap_or_default()),
+        (
+            "owner_email",
+            c.owner_email
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
+        ),
         ("notes", c.notes.clone()),
     ]
 }
@@ -116,7 +125,13 @@ fn stored_fields(c: &Client) -> Vec<(&'static str, String)> {
         ("timezone", c.timezone.clone()),
         ("business_hours", c.hours.to_text()),
         ("holidays", holidays_text(&c.holidays)),
-        ("owner_email", c.owner.as_ref().map(|o| o.email.clone()).unwrap_or_default()),
+        (
+            "owner_email",
+            c.owner
+                .as_ref()
+                .map(|o| o.email.clone())
+                .unwrap_or_default(),
+        ),
         ("notes", c.notes.clone()),
     ]
 }
@@ -138,7 +153,10 @@ const LIST_FROM: &str = "FROM clients c \
 
 fn unique_slug(e: sqlx::Error, slug: &str) -> StoreError {
     if is_unique_violation(&e) {
-        StoreError::Conflict { field: "slug", message: format!("the slug \"{slug}\" is taken by another client") }
+        StoreError::Conflict {
+            field: "slug",
+            message: format!("the slug \"{slug}\" is taken by another client"),
+        }
     } else {
         e.into()
     }
@@ -150,13 +168,20 @@ async fn owner_id(store: &Store, input: &ClientInput) -> Result<Option<i64>> {
         None => Ok(None),
         Some(email) => match store.user_by_email(email).await? {
             Some(User { id, .. }) => Ok(Some(id)),
-            None => Err(StoreError::invalid("owner_email", format!("no staff user has the email {email}"))),
+            None => Err(StoreError::invalid(
+                "owner_email",
+                format!("no staff user has the email {email}"),
+            )),
         },
     }
 }
 
 impl Store {
-    pub async fn list_clients(&self, filter: &ClientFilter, page: PageRequest) -> Result<Page<ClientSummary>> {
+    pub async fn list_clients(
+        &self,
+        filter: &ClientFilter,
+        page: PageRequest,
+    ) -> Result<Page<ClientSummary>> {
         let search = filter
             .search
             .as_deref()
@@ -192,7 +217,9 @@ impl Store {
             Some(row) => Some(client_from_row(&row)?),
             None => None,
         });
-        client.filter(|c| include_deleted || !c.deleted).ok_or(StoreError::NotFound("client"))
+        client
+            .filter(|c| include_deleted || !c.deleted)
+            .ok_or(StoreError::NotFound("client"))
     }
 
     pub async fn client_by_id(&self, id: i64) -> Result<Client> {
@@ -204,7 +231,12 @@ impl Store {
     }
 
     /// Creates a client, inside the caller's transaction so a contract can join it.
-    pub async fn insert_client(&self, tx: &mut Tx, actor: &Actor, input: &ClientInput) -> Result<i64> {
+    pub async fn insert_client(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        input: &ClientInput,
+    ) -> Result<i64> {
         let owner = owner_id(self, input).await?;
         let now = now_ms();
         let id: i64 = with_tx!(tx, c => sqlx::query_scalar(
@@ -224,15 +256,19 @@ impl Store {
             .await)
             .map_err(|e| unique_slug(e, input.slug.as_str()))?;
         let after = client_fields(input);
-        audit::record(tx, actor, Change {
-            action: Action::Create,
-            entity: "client",
-            entity_id: Some(id),
-            client_id: Some(id),
-            summary: format!("created client {}", input.name),
-            before: &[],
-            after: &after,
-        })
+        audit::record(
+            tx,
+            actor,
+            Change {
+                action: Action::Create,
+                entity: "client",
+                entity_id: Some(id),
+                client_id: Some(id),
+                summary: format!("created client {}", input.name),
+                before: &[],
+                after: &after,
+            },
+        )
         .await?;
         Ok(id)
     }
@@ -244,7 +280,12 @@ impl Store {
         self.client_by_id(id).await
     }
 
-    pub async fn update_client(&self, actor: &Actor, slug: &str, input: &ClientInput) -> Result<Client> {
+    pub async fn update_client(
+        &self,
+        actor: &Actor,
+        slug: &str,
+        input: &ClientInput,
+    ) -> Result<Client> {
         let current = self.client_by_slug(slug, false).await?;
         let owner = owner_id(self, input).await?;
         let mut tx = self.begin().await?;
@@ -265,15 +306,19 @@ impl Store {
             .await.map(|r| r.rows_affected()))
             .map_err(|e| unique_slug(e, input.slug.as_str()))?;
         let (before, after) = (stored_fields(&current), client_fields(input));
-        audit::record(&mut tx, actor, Change {
-            action: Action::Update,
-            entity: "client",
-            entity_id: Some(current.id),
-            client_id: Some(current.id),
-            summary: format!("updated client {}", input.name),
-            before: &before,
-            after: &after,
-        })
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Update,
+                entity: "client",
+                entity_id: Some(current.id),
+                client_id: Some(current.id),
+                summary: format!("updated client {}", input.name),
+                before: &before,
+                after: &after,
+            },
+        )
         .await?;
         tx.commit().await?;
         self.client_by_id(current.id).await
@@ -306,21 +351,31 @@ impl Store {
         let mut tx = self.begin().await?;
         with_tx!(&mut tx, c => sqlx::query("UPDATE clients SET deleted_at = $1, updated_at = $2 WHERE id = $3")
             .bind(at).bind(now_ms()).bind(client.id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
-        let (action, verb) = if at.is_some() { (Action::Delete, "deleted") } else { (Action::Update, "restored") };
-        audit::record(&mut tx, actor, Change {
-            action,
-            entity: "client",
-            entity_id: Some(client.id),
-            client_id: Some(client.id),
-            summary: format!("{verb} client {}", client.name),
-            before: &[],
-            after: &[],
-        })
+        let (action, verb) = if at.is_some() {
+            (Action::Delete, "deleted")
+        } else {
+            (Action::Update, "restored")
+        };
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action,
+                entity: "client",
+                entity_id: Some(client.id),
+                client_id: Some(client.id),
+                summary: format!("{verb} client {}", client.name),
+                before: &[],
+                after: &[],
+            },
+        )
         .await?;
         tx.commit().await
     }
 
     pub async fn count_clients(&self) -> Result<i64> {
-        Ok(with_pool!(&self.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE deleted_at IS NULL").fetch_one(p).await)?)
+        Ok(
+            with_pool!(&self.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE deleted_at IS NULL").fetch_one(p).await)?,
+        )
     }
 }

@@ -53,7 +53,10 @@ fn stored_fields(c: &Contact) -> Vec<(&'static str, String)> {
 
 fn duplicate_email(e: sqlx::Error, email: &str) -> StoreError {
     if is_unique_violation(&e) {
-        StoreError::Conflict { field: "email", message: format!("{email} is already a contact of this client") }
+        StoreError::Conflict {
+            field: "email",
+            message: format!("{email} is already a contact of this client"),
+        }
     } else {
         e.into()
     }
@@ -78,7 +81,12 @@ impl Store {
         })
     }
 
-    pub async fn create_contact(&self, actor: &Actor, client_id: i64, input: &ContactInput) -> Result<Contact> {
+    pub async fn create_contact(
+        &self,
+        actor: &Actor,
+        client_id: i64,
+        input: &ContactInput,
+    ) -> Result<Contact> {
         let client = self.client_by_id(client_id).await?;
         let now = now_ms();
         let mut tx = self.begin().await?;
@@ -94,21 +102,30 @@ impl Store {
             .await)
             .map_err(|e| duplicate_email(e, input.email.as_str()))?;
         let after = fields(input);
-        audit::record(&mut tx, actor, Change {
-            action: Action::Create,
-            entity: "contact",
-            entity_id: Some(id),
-            client_id: Some(client.id),
-            summary: format!("added contact {} ({})", input.name, input.role),
-            before: &[],
-            after: &after,
-        })
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Create,
+                entity: "contact",
+                entity_id: Some(id),
+                client_id: Some(client.id),
+                summary: format!("added contact {} ({})", input.name, input.role),
+                before: &[],
+                after: &after,
+            },
+        )
         .await?;
         tx.commit().await?;
         self.contact_by_id(id).await
     }
 
-    pub async fn update_contact(&self, actor: &Actor, id: i64, input: &ContactInput) -> Result<Contact> {
+    pub async fn update_contact(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &ContactInput,
+    ) -> Result<Contact> {
         let current = self.contact_by_id(id).await?;
         let mut tx = self.begin().await?;
         with_tx!(&mut tx, c => sqlx::query("UPDATE contacts SET name = $1, email = $2, role = $3, phone = $4, updated_at = $5 WHERE id = $6")
@@ -122,15 +139,19 @@ impl Store {
             .await.map(|r| r.rows_affected()))
             .map_err(|e| duplicate_email(e, input.email.as_str()))?;
         let (before, after) = (stored_fields(&current), fields(input));
-        audit::record(&mut tx, actor, Change {
-            action: Action::Update,
-            entity: "contact",
-            entity_id: Some(id),
-            client_id: Some(current.client_id),
-            summary: format!("updated contact {}", input.name),
-            before: &before,
-            after: &after,
-        })
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Update,
+                entity: "contact",
+                entity_id: Some(id),
+                client_id: Some(current.client_id),
+                summary: format!("updated contact {}", input.name),
+                before: &before,
+                after: &after,
+            },
+        )
         .await?;
         tx.commit().await?;
         self.contact_by_id(id).await
@@ -153,15 +174,19 @@ impl Store {
         let mut tx = self.begin().await?;
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM contacts WHERE id = $1").bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
         let before = stored_fields(&contact);
-        audit::record(&mut tx, actor, Change {
-            action: Action::Delete,
-            entity: "contact",
-            entity_id: Some(id),
-            client_id: Some(contact.client_id),
-            summary: format!("removed contact {}", contact.name),
-            before: &before,
-            after: &[],
-        })
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Delete,
+                entity: "contact",
+                entity_id: Some(id),
+                client_id: Some(contact.client_id),
+                summary: format!("removed contact {}", contact.name),
+                before: &before,
+                after: &[],
+            },
+        )
         .await?;
         tx.commit().await
     }

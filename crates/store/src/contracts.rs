@@ -43,10 +43,16 @@ fn contract_from_row(r: &impl RowExt) -> Result<Contract> {
         client_id: r.int("client_id")?,
         plan_code: r.text("plan_code")?,
         plan_name: r.text("plan_name")?,
-        support_model: parsed("support_model", SupportModel::parse(&r.text("support_model")?))?,
+        support_model: parsed(
+            "support_model",
+            SupportModel::parse(&r.text("support_model")?),
+        )?,
         stabilization_weeks: r.opt_int("stabilization_weeks")?,
         start_date: date("start_date", r.text("start_date")?)?,
-        billing_period: parsed("billing_period", BillingPeriod::parse(&r.text("billing_period")?))?,
+        billing_period: parsed(
+            "billing_period",
+            BillingPeriod::parse(&r.text("billing_period")?),
+        )?,
         renewal_date: date("renewal_date", r.text("renewal_date")?)?,
         state: parsed("state", ContractState::parse(&r.text("state")?))?,
         created_at: r.int("created_at")?,
@@ -58,7 +64,12 @@ fn fields(c: &ContractInput) -> Vec<(&'static str, String)> {
     vec![
         ("plan", c.plan_code.clone()),
         ("support_model", c.support_model.to_string()),
-        ("stabilization_weeks", c.stabilization_weeks.map(|w| w.to_string()).unwrap_or_default()),
+        (
+            "stabilization_weeks",
+            c.stabilization_weeks
+                .map(|w| w.to_string())
+                .unwrap_or_default(),
+        ),
         ("start_date", c.start_date.to_string()),
         ("billing_period", c.billing_period.to_string()),
         ("renewal_date", c.renewal_date.to_string()),
@@ -70,7 +81,12 @@ fn stored_fields(c: &Contract) -> Vec<(&'static str, String)> {
     vec![
         ("plan", c.plan_code.clone()),
         ("support_model", c.support_model.to_string()),
-        ("stabilization_weeks", c.stabilization_weeks.map(|w| w.to_string()).unwrap_or_default()),
+        (
+            "stabilization_weeks",
+            c.stabilization_weeks
+                .map(|w| w.to_string())
+                .unwrap_or_default(),
+        ),
         ("start_date", c.start_date.to_string()),
         ("billing_period", c.billing_period.to_string()),
         ("renewal_date", c.renewal_date.to_string()),
@@ -88,14 +104,22 @@ impl Store {
             .await
             .map(|p| p.id)
             .map_err(|e| match e {
-                StoreError::NotFound(_) => StoreError::invalid("plan", format!("there is no plan with code {code}")),
+                StoreError::NotFound(_) => {
+                    StoreError::invalid("plan", format!("there is no plan with code {code}"))
+                }
                 other => other,
             })
     }
 
     /// Adds a contract inside the caller's transaction (used when a client is created
     /// with its first contract, so both or neither are stored).
-    pub async fn insert_contract(&self, tx: &mut Tx, actor: &Actor, client_id: i64, input: &ContractInput) -> Result<i64> {
+    pub async fn insert_contract(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        client_id: i64,
+        input: &ContractInput,
+    ) -> Result<i64> {
         let plan_id = self.plan_id(&input.plan_code).await?;
         let live: i64 = with_tx!(tx, c => sqlx::query_scalar(
             "SELECT COUNT(*) FROM contracts WHERE client_id = $1 AND state <> 'ended'").bind(client_id).fetch_one(&mut *c).await)?;
@@ -122,23 +146,37 @@ impl Store {
             .bind(id).bind(plan_id).bind(input.start_date.to_string()).bind(&actor.label).bind(now)
             .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         let after = fields(input);
-        audit::record(tx, actor, Change {
-            action: Action::Create,
-            entity: "contract",
-            entity_id: Some(id),
-            client_id: Some(client_id),
-            summary: format!("started a {} contract on {}", input.support_model, input.plan_code),
-            before: &[],
-            after: &after,
-        })
+        audit::record(
+            tx,
+            actor,
+            Change {
+                action: Action::Create,
+                entity: "contract",
+                entity_id: Some(id),
+                client_id: Some(client_id),
+                summary: format!(
+                    "started a {} contract on {}",
+                    input.support_model, input.plan_code
+                ),
+                before: &[],
+                after: &after,
+            },
+        )
         .await?;
         Ok(id)
     }
 
-    pub async fn create_contract(&self, actor: &Actor, client_id: i64, input: &ContractInput) -> Result<Contract> {
+    pub async fn create_contract(
+        &self,
+        actor: &Actor,
+        client_id: i64,
+        input: &ContractInput,
+    ) -> Result<Contract> {
         self.client_by_id(client_id).await?;
         let mut tx = self.begin().await?;
-        let id = self.insert_contract(&mut tx, actor, client_id, input).await?;
+        let id = self
+            .insert_contract(&mut tx, actor, client_id, input)
+            .await?;
         tx.commit().await?;
         self.contract_by_id(id).await
     }
@@ -160,7 +198,12 @@ impl Store {
         })
     }
 
-    pub async fn list_contracts(&self, state: Option<ContractState>, plan: Option<&str>, page: tend_domain::page::PageRequest) -> Result<tend_domain::page::Page<Contract>> {
+    pub async fn list_contracts(
+        &self,
+        state: Option<ContractState>,
+        plan: Option<&str>,
+        page: tend_domain::page::PageRequest,
+    ) -> Result<tend_domain::page::Page<Contract>> {
         let state = state.map(|s| s.as_str()).unwrap_or("");
         let plan = plan.unwrap_or("").trim().to_uppercase();
         let filter = "WHERE ($1 = '' OR ct.state = $1) AND ($2 = '' OR p.code = $2)";
@@ -169,16 +212,26 @@ impl Store {
             let rows = sqlx::query(&sql).bind(state).bind(&plan).bind(page.limit()).bind(page.offset()).fetch_all(p).await?;
             rows.iter().map(contract_from_row).collect::<Result<Vec<_>>>()
         })?;
-        let count = format!("SELECT COUNT(*) FROM contracts ct JOIN plans p ON p.id = ct.plan_id {filter}");
+        let count =
+            format!("SELECT COUNT(*) FROM contracts ct JOIN plans p ON p.id = ct.plan_id {filter}");
         let total: i64 = with_pool!(&self.db, p => sqlx::query_scalar(&count).bind(state).bind(&plan).fetch_one(p).await)?;
         Ok(tend_domain::page::Page::new(items, page, total))
     }
 
     /// Changes a contract. A plan change is recorded in the plan history, effective today
     /// unless `effective` says otherwise.
-    pub async fn update_contract(&self, actor: &Actor, id: i64, input: &ContractInput, effective: Date) -> Result<Contract> {
+    pub async fn update_contract(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &ContractInput,
+        effective: Date,
+    ) -> Result<Contract> {
         let current = self.contract_by_id(id).await?;
-        current.state.can_become(input.state).map_err(|m| StoreError::invalid("state", m))?;
+        current
+            .state
+            .can_become(input.state)
+            .map_err(|m| StoreError::invalid("state", m))?;
         let plan_id = self.plan_id(&input.plan_code).await?;
         let now = now_ms();
         let mut tx = self.begin().await?;
@@ -204,19 +257,26 @@ impl Store {
                 .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         }
         let (before, after) = (stored_fields(&current), fields(input));
-        audit::record(&mut tx, actor, Change {
-            action: Action::Update,
-            entity: "contract",
-            entity_id: Some(id),
-            client_id: Some(current.client_id),
-            summary: if current.plan_code != input.plan_code {
-                format!("moved the contract from {} to {}", current.plan_code, input.plan_code)
-            } else {
-                "updated the contract".to_string()
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Update,
+                entity: "contract",
+                entity_id: Some(id),
+                client_id: Some(current.client_id),
+                summary: if current.plan_code != input.plan_code {
+                    format!(
+                        "moved the contract from {} to {}",
+                        current.plan_code, input.plan_code
+                    )
+                } else {
+                    "updated the contract".to_string()
+                },
+                before: &before,
+                after: &after,
             },
-            before: &before,
-            after: &after,
-        })
+        )
         .await?;
         tx.commit().await?;
         self.contract_by_id(id).await
@@ -227,7 +287,10 @@ impl Store {
     pub async fn delete_contract(&self, actor: &Actor, id: i64) -> Result<()> {
         let contract = self.contract_by_id(id).await?;
         if contract.state.is_live() {
-            return Err(StoreError::Guarded("a contract that has not ended cannot be deleted; set its state to ended instead".into()));
+            return Err(StoreError::Guarded(
+                "a contract that has not ended cannot be deleted; set its state to ended instead"
+                    .into(),
+            ));
         }
         let mut tx = self.begin().await?;
         with_tx!(&mut tx, c => {
@@ -235,15 +298,19 @@ impl Store {
             sqlx::query("DELETE FROM contracts WHERE id = $1").bind(id).execute(&mut *c).await.map(|r| r.rows_affected())?;
         });
         let before = stored_fields(&contract);
-        audit::record(&mut tx, actor, Change {
-            action: Action::Delete,
-            entity: "contract",
-            entity_id: Some(id),
-            client_id: Some(contract.client_id),
-            summary: format!("deleted an ended {} contract", contract.plan_code),
-            before: &before,
-            after: &[],
-        })
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Delete,
+                entity: "contract",
+                entity_id: Some(id),
+                client_id: Some(contract.client_id),
+                summary: format!("deleted an ended {} contract", contract.plan_code),
+                before: &before,
+                after: &[],
+            },
+        )
         .await?;
         tx.commit().await
     }
@@ -256,7 +323,15 @@ impl Store {
             .bind(contract_id).fetch_all(p).await)?;
         Ok(rows
             .into_iter()
-            .map(|(from_plan, to_plan, effective_date, changed_by, changed_at)| PlanChange { from_plan, to_plan, effective_date, changed_by, changed_at })
+            .map(
+                |(from_plan, to_plan, effective_date, changed_by, changed_at)| PlanChange {
+                    from_plan,
+                    to_plan,
+                    effective_date,
+                    changed_by,
+                    changed_at,
+                },
+            )
             .collect())
     }
 }

@@ -10,7 +10,10 @@ pub enum StoreError {
     NotFound(&'static str),
     /// A unique value is taken (409), with the field to show the message on.
     #[error("{field}: {message}")]
-    Conflict { field: &'static str, message: String },
+    Conflict {
+        field: &'static str,
+        message: String,
+    },
     /// The change is refused because of what depends on it (409).
     #[error("{0}")]
     Guarded(String),

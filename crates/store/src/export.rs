@@ -38,14 +38,27 @@ impl Store {
         let mut contracts = Vec::new();
         for contract in self.client_contracts(client.id).await? {
             let plan_history = self.plan_history(contract.id).await?;
-            contracts.push(ContractExport { contract, plan_history });
+            contracts.push(ContractExport {
+                contract,
+                plan_history,
+            });
         }
-        let used: Vec<String> = contracts.iter().map(|c| c.contract.plan_code.clone()).collect();
-        let plans = self.list_plans().await?.into_iter().filter(|p| used.contains(&p.terms.code)).collect();
+        let used: Vec<String> = contracts
+            .iter()
+            .map(|c| c.contract.plan_code.clone())
+            .collect();
+        let plans = self
+            .list_plans()
+            .await?
+            .into_iter()
+            .filter(|p| used.contains(&p.terms.code))
+            .collect();
         let mut audit_log = Vec::new();
         let mut page = 1;
         loop {
-            let batch = self.client_audit(client.id, PageRequest::new(Some(page), Some(MAX_PAGE_SIZE))).await?;
+            let batch = self
+                .client_audit(client.id, PageRequest::new(Some(page), Some(MAX_PAGE_SIZE)))
+                .await?;
             let more = batch.has_next();
             audit_log.extend(batch.items);
             if !more {

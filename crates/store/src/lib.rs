@@ -21,7 +21,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Postgres, Sqlite, Transaction};
 
 pub use audit::Actor;
@@ -110,7 +112,9 @@ impl Store {
             .min_connections(1)
             .connect_with(options)
             .await?;
-        Ok(Self { db: Db::Sqlite(pool) })
+        Ok(Self {
+            db: Db::Sqlite(pool),
+        })
     }
 
     pub fn engine(&self) -> Engine {

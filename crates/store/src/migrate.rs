@@ -33,11 +33,17 @@ impl Store {
         ).execute(p).await.map(|r| r.rows_affected()))?;
         // Two instances starting at once on one PostgreSQL must not both migrate.
         if let Db::Pg(p) = &self.db {
-            sqlx::query("SELECT pg_advisory_lock(7263001)").execute(p).await.map(|r| r.rows_affected())?;
+            sqlx::query("SELECT pg_advisory_lock(7263001)")
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())?;
         }
         let result = self.apply_pending().await;
         if let Db::Pg(p) = &self.db {
-            sqlx::query("SELECT pg_advisory_unlock(7263001)").execute(p).await.map(|r| r.rows_affected())?;
+            sqlx::query("SELECT pg_advisory_unlock(7263001)")
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())?;
         }
         result
     }
@@ -73,24 +79,21 @@ impl Store {
     /// Table name -> sorted column names, to compare the two engines' schemas.
     pub async fn schema_columns(&self) -> Result<Vec<(String, Vec<String>)>> {
         use std::collections::BTreeMap;
-        let rows: Vec<(String, String)> = match &self.db {
-            Db::Sqlite(p) => {
-                sqlx::query_as(
+        let rows: Vec<(String, String)> =
+            match &self.db {
+                Db::Sqlite(p) => sqlx::query_as(
                     "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
                      WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
                 )
                 .fetch_all(p)
-                .await?
-            }
-            Db::Pg(p) => {
-                sqlx::query_as(
+                .await?,
+                Db::Pg(p) => sqlx::query_as(
                     "SELECT table_name::text, column_name::text FROM information_schema.columns \
                      WHERE table_schema = current_schema()",
                 )
                 .fetch_all(p)
-                .await?
-            }
-        };
+                .await?,
+            };
         let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (table, column) in rows {
             map.entry(table).or_default().push(column);

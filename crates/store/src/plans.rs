@@ -4,7 +4,9 @@
 use serde::Serialize;
 use tend_domain::minutes::Minutes;
 use tend_domain::money::Cents;
-use tend_domain::plan::{Cadence, Channel, ClockKind, PlanDraft, PlanTerms, Severity, SlaTarget, TargetKind, TargetUnit};
+use tend_domain::plan::{
+    Cadence, Channel, ClockKind, PlanDraft, PlanTerms, Severity, SlaTarget, TargetKind, TargetUnit,
+};
 
 use crate::audit::{self, Action, Change};
 use crate::error::is_unique_violation;
@@ -26,7 +28,10 @@ pub struct Plan {
 pub fn default_plan_terms() -> Result<Vec<PlanTerms>> {
     let drafts: Vec<PlanDraft> = serde_json::from_str(DEFAULT_PLANS)
         .map_err(|e| StoreError::invalid("default_plans", e.to_string()))?;
-    drafts.iter().map(|d| d.parse().map_err(StoreError::Invalid)).collect()
+    drafts
+        .iter()
+        .map(|d| d.parse().map_err(StoreError::Invalid))
+        .collect()
 }
 
 pub(crate) async fn seed_defaults(tx: &mut Tx) -> Result<()> {
@@ -69,7 +74,11 @@ fn terms_fields(t: &PlanTerms) -> Vec<(&'static str, String)> {
 }
 
 fn channels_text(channels: &[Channel]) -> String {
-    channels.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")
+    channels
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 async fn insert_plan(tx: &mut Tx, t: &PlanTerms) -> Result<i64> {
@@ -144,7 +153,10 @@ fn plan_from_row(r: &impl RowExt) -> Result<Plan> {
             emergency_rate: Cents(r.int("emergency_rate_cents")?),
             increment: Minutes(r.int("increment_minutes")?),
             report_cadence: parsed("report_cadence", Cadence::parse(&r.text("report_cadence")?))?,
-            checkin_cadence: parsed("checkin_cadence", Cadence::parse(&r.text("checkin_cadence")?))?,
+            checkin_cadence: parsed(
+                "checkin_cadence",
+                Cadence::parse(&r.text("checkin_cadence")?),
+            )?,
             channels: channels
                 .split(',')
                 .filter(|c| !c.is_empty())
@@ -178,8 +190,14 @@ const PLAN_SELECT: &str = "SELECT p.id, p.code, p.name, p.monthly_fee_cents, p.i
     FROM plans p";
 
 fn severity_order(s: &SlaTarget) -> (usize, usize) {
-    let sev = Severity::ALL.iter().position(|x| *x == s.severity).unwrap_or(0);
-    let kind = TargetKind::ALL.iter().position(|x| *x == s.kind).unwrap_or(0);
+    let sev = Severity::ALL
+        .iter()
+        .position(|x| *x == s.severity)
+        .unwrap_or(0);
+    let kind = TargetKind::ALL
+        .iter()
+        .position(|x| *x == s.kind)
+        .unwrap_or(0);
     (sev, kind)
 }
 
@@ -229,15 +247,19 @@ impl Store {
         let mut tx = self.begin().await?;
         let id = insert_plan(&mut tx, terms).await?;
         let after = terms_fields(terms);
-        audit::record(&mut tx, actor, Change {
-            action: Action::Create,
-            entity: "plan",
-            entity_id: Some(id),
-            client_id: None,
-            summary: format!("created plan {}", terms.code),
-            before: &[],
-            after: &after,
-        })
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Create,
+                entity: "plan",
+                entity_id: Some(id),
+                client_id: None,
+                summary: format!("created plan {}", terms.code),
+                before: &[],
+                after: &after,
+            },
+        )
         .await?;
         tx.commit().await?;
         self.plan_by_code(&terms.code).await
@@ -278,15 +300,19 @@ impl Store {
         })?;
         write_targets(&mut tx, current.id, &terms.sla).await?;
         let (before, after) = (terms_fields(&current.terms), terms_fields(terms));
-        audit::record(&mut tx, actor, Change {
-            action: Action::Update,
-            entity: "plan",
-            entity_id: Some(current.id),
-            client_id: None,
-            summary: format!("updated plan {}", terms.code),
-            before: &before,
-            after: &after,
-        })
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Update,
+                entity: "plan",
+                entity_id: Some(current.id),
+                client_id: None,
+                summary: format!("updated plan {}", terms.code),
+                before: &before,
+                after: &after,
+            },
+        )
         .await?;
         tx.commit().await?;
         self.plan_by_code(&terms.code).await
@@ -309,15 +335,19 @@ impl Store {
             sqlx::query("DELETE FROM plans WHERE id = $1").bind(plan.id).execute(&mut *c).await.map(|r| r.rows_affected())?;
         });
         let before = terms_fields(&plan.terms);
-        audit::record(&mut tx, actor, Change {
-            action: Action::Delete,
-            entity: "plan",
-            entity_id: Some(plan.id),
-            client_id: None,
-            summary: format!("deleted plan {}", plan.terms.code),
-            before: &before,
-            after: &[],
-        })
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Delete,
+                entity: "plan",
+                entity_id: Some(plan.id),
+                client_id: None,
+                summary: format!("deleted plan {}", plan.terms.code),
+                before: &before,
+                after: &[],
+            },
+        )
         .await?;
         tx.commit().await
     }

@@ -36,7 +36,10 @@ row_ext!(PgRow);
 
 /// A column that holds one of a domain enum's names; a value the code does not know
 /// means the database was written by something else, reported as a decode error.
-pub(crate) fn parsed<T, E: std::fmt::Display>(column: &str, value: Result<T, E>) -> Result<T, sqlx::Error> {
+pub(crate) fn parsed<T, E: std::fmt::Display>(
+    column: &str,
+    value: Result<T, E>,
+) -> Result<T, sqlx::Error> {
     value.map_err(|e| sqlx::Error::ColumnDecode {
         index: column.to_string(),
         source: e.to_string().into(),

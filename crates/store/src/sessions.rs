@@ -47,7 +47,10 @@ impl Store {
             .fetch_optional(p)
             .await)?;
         match row {
-            Some((user_id, csrf_token)) => Ok(Some(SessionUser { user: self.user_by_id(user_id).await?, csrf_token })),
+            Some((user_id, csrf_token)) => Ok(Some(SessionUser {
+                user: self.user_by_id(user_id).await?,
+                csrf_token,
+            })),
             None => Ok(None),
         }
     }

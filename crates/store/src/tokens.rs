@@ -33,7 +33,13 @@ fn token_from_row(r: &impl RowExt) -> Result<ApiToken> {
 
 impl Store {
     /// Creates a token and returns it with its secret, which is not stored anywhere.
-    pub async fn create_token(&self, actor: &Actor, name: &str, scope: Scope, created_by: Option<i64>) -> Result<(ApiToken, String)> {
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        scope: Scope,
+        created_by: Option<i64>,
+    ) -> Result<(ApiToken, String)> {
         let name = name.trim();
         if name.is_empty() {
             return Err(StoreError::invalid("name", "is required"));
@@ -51,19 +57,31 @@ impl Store {
             .bind(now_ms())
             .fetch_one(&mut *c)
             .await)?;
-        let after = [("name", name.to_string()), ("scope", scope.as_str().to_string())];
-        audit::record(&mut tx, actor, Change {
-            action: Action::Create,
-            entity: "api_token",
-            entity_id: Some(id),
-            client_id: None,
-            summary: format!("created {} token {name}", scope.as_str()),
-            before: &[],
-            after: &after,
-        })
+        let after = [
+            ("name", name.to_string()),
+            ("scope", scope.as_str().to_string()),
+        ];
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Create,
+                entity: "api_token",
+                entity_id: Some(id),
+                client_id: None,
+                summary: format!("created {} token {name}", scope.as_str()),
+                before: &[],
+                after: &after,
+            },
+        )
         .await?;
         tx.commit().await?;
-        let token = self.list_tokens().await?.into_iter().find(|t| t.id == id).ok_or(StoreError::NotFound("token"))?;
+        let token = self
+            .list_tokens()
+            .await?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or(StoreError::NotFound("token"))?;
         Ok((token, secret))
     }
 
@@ -100,15 +118,19 @@ impl Store {
         if done == 0 {
             return Err(StoreError::NotFound("token"));
         }
-        audit::record(&mut tx, actor, Change {
-            action: Action::Delete,
-            entity: "api_token",
-            entity_id: Some(id),
-            client_id: None,
-            summary: format!("revoked token #{id}"),
-            before: &[],
-            after: &[],
-        })
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Delete,
+                entity: "api_token",
+                entity_id: Some(id),
+                client_id: None,
+                summary: format!("revoked token #{id}"),
+                before: &[],
+                after: &[],
+            },
+        )
         .await?;
         tx.commit().await
     }

@@ -1,6 +1,8 @@
 //! Staff users and their passwords (argon2id hashes; the password itself is never kept).
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use serde::Serialize;
 use tend_domain::email::Email;
@@ -46,7 +48,11 @@ pub fn hash_password(password: &str) -> Result<String> {
 /// Checks a password against a stored hash in constant time (argon2's verifier).
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -61,13 +67,28 @@ pub fn dummy_hash() -> &'static str {
 const USER_COLUMNS: &str = "id, email, name, role, timezone, disabled_at";
 
 impl Store {
-    pub async fn create_user(&self, actor: &Actor, email: &Email, name: &str, role: Role, password: &str) -> Result<User> {
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        email: &Email,
+        name: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<User> {
         if password.chars().count() < MIN_PASSWORD_LEN {
-            return Err(StoreError::invalid("password", format!("must be at least {MIN_PASSWORD_LEN} characters")));
+            return Err(StoreError::invalid(
+                "password",
+                format!("must be at least {MIN_PASSWORD_LEN} characters"),
+            ));
         }
         let hash = hash_password(password)?;
         let name = if name.trim().is_empty() {
-            email.as_str().split('@').next().unwrap_or_default().to_string()
+            email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string()
         } else {
             name.trim().to_string()
         };
@@ -90,16 +111,24 @@ impl Store {
                 e.into()
             }
         })?;
-        let after = [("email", email.to_string()), ("name", name.clone()), ("role", role.as_str().to_string())];
-        audit::record(&mut tx, actor, Change {
-            action: Action::Create,
-            entity: "user",
-            entity_id: Some(id),
-            client_id: None,
-            summary: format!("added {} user {email}", role.as_str()),
-            before: &[],
-            after: &after,
-        })
+        let after = [
+            ("email", email.to_string()),
+            ("name", name.clone()),
+            ("role", role.as_str().to_string()),
+        ];
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Create,
+                entity: "user",
+                entity_id: Some(id),
+                client_id: None,
+                summary: format!("added {} user {email}", role.as_str()),
+                before: &[],
+                after: &after,
+            },
+        )
         .await?;
         tx.commit().await?;
         self.user_by_id(id).await
@@ -112,23 +141,33 @@ impl Store {
 
     pub async fn set_password(&self, actor: &Actor, email: &Email, password: &str) -> Result<()> {
         if password.chars().count() < MIN_PASSWORD_LEN {
-            return Err(StoreError::invalid("password", format!("must be at least {MIN_PASSWORD_LEN} characters")));
+            return Err(StoreError::invalid(
+                "password",
+                format!("must be at least {MIN_PASSWORD_LEN} characters"),
+            ));
         }
-        let user = self.user_by_email(email).await?.ok_or(StoreError::NotFound("user"))?;
+        let user = self
+            .user_by_email(email)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
         let hash = hash_password(password)?;
         let mut tx = self.begin().await?;
         with_tx!(&mut tx, c => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(&hash).bind(user.id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
         // Signing out everywhere is what a password change is usually for.
         with_tx!(&mut tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
-        audit::record(&mut tx, actor, Change {
-            action: Action::Update,
-            entity: "user",
-            entity_id: Some(user.id),
-            client_id: None,
-            summary: format!("changed the password of {email}"),
-            before: &[],
-            after: &[],
-        })
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Update,
+                entity: "user",
+                entity_id: Some(user.id),
+                client_id: None,
+                summary: format!("changed the password of {email}"),
+                before: &[],
+                after: &[],
+            },
+        )
         .await?;
         tx.commit().await
     }
@@ -158,7 +197,9 @@ impl Store {
     }
 
     pub async fn count_users(&self) -> Result<i64> {
-        Ok(with_pool!(&self.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(p).await)?)
+        Ok(
+            with_pool!(&self.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(p).await)?,
+        )
     }
 
     /// The user whose email and password match, if any and not disabled. Runs the hash
@@ -170,7 +211,9 @@ impl Store {
             .fetch_optional(p)
             .await)?;
         match row {
-            Some((id, hash, None)) if verify_password(password, &hash) => Ok(Some(self.user_by_id(id).await?)),
+            Some((id, hash, None)) if verify_password(password, &hash) => {
+                Ok(Some(self.user_by_id(id).await?))
+            }
             Some(_) => Ok(None),
             None => {
                 verify_password(password, dummy_hash());

@@ -26,11 +26,16 @@ mod harness {
 
     /// A fresh PostgreSQL database on the server `TEND_TEST_POSTGRES_URL` names.
     pub async fn postgres() -> Option<Store> {
-        let base = std::env::var("TEND_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+        let base = std::env::var("TEND_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())?;
         let admin = Store::connect(&base).await.unwrap();
         let name = format!("tend_t_{}", tend_store::random_hex(6));
         if let tend_store::Db::Pg(p) = &admin.db {
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(p).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(p)
+                .await
+                .unwrap();
         }
         admin.close().await;
         let url = match base.rsplit_once('/') {
@@ -46,7 +51,8 @@ mod harness {
 
     impl TempDir {
         pub fn new() -> Self {
-            let path = std::env::temp_dir().join(format!("tend-store-{}", tend_store::random_hex(6)));
+            let path =
+                std::env::temp_dir().join(format!("tend-store-{}", tend_store::random_hex(6)));
             std::fs::create_dir_all(&path).unwrap();
             Self(path)
         }
@@ -86,214 +92,463 @@ fn actor() -> Actor {
 }
 
 fn client_draft(name: &str, slug: &str) -> ClientDraft {
-    ClientDraft { name: name.into(), slug: slug.into(), timezone: "America/Chicago".into(), ..Default::default() }
+    ClientDraft {
+        name: name.into(),
+        slug: slug.into(),
+        timezone: "America/Chicago".into(),
+        ..Default::default()
+    }
 }
 
 async fn add_client(store: &Store, name: &str, slug: &str, plan: &str) -> i64 {
     let input = client_draft(name, slug).parse().unwrap();
-    let contract = ContractDraft { plan: plan.into(), ..Default::default() }.parse(date(2026, 11, 1)).unwrap();
+    let contract = ContractDraft {
+        plan: plan.into(),
+        ..Default::default()
+    }
+    .parse(date(2026, 11, 1))
+    .unwrap();
     let mut tx = store.begin().await.unwrap();
-    let id = store.insert_client(&mut tx, &actor(), &input).await.unwrap();
-    store.insert_contract(&mut tx, &actor(), id, &contract).await.unwrap();
+    let id = store
+        .insert_client(&mut tx, &actor(), &input)
+        .await
+        .unwrap();
+    store
+        .insert_contract(&mut tx, &actor(), id, &contract)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     id
 }
 
-story!(a_new_database_holds_the_three_plans_of_the_sop, |store: Store| async move {
-    let plans = store.list_plans().await.unwrap();
-    let codes: Vec<&str> = plans.iter().map(|p| p.terms.code.as_str()).collect();
-    assert_eq!(codes, ["STARTER", "GROWTH", "ENTERPRISE"]);
-    let growth = store.plan_by_code("growth").await.unwrap();
-    assert_eq!(growth.terms.monthly_fee.0, 120_000);
-    assert_eq!(growth.terms.included.0, 600);
-    assert_eq!(growth.terms.rollover_max.0, 300);
-    assert_eq!(growth.terms.bank_max.0, 900);
-    assert_eq!(growth.terms.overage_rate.0, 15_000);
-    assert_eq!(growth.terms.emergency_rate.0, 30_000);
-    assert_eq!(growth.terms.sla.len(), 8);
-    let enterprise = store.plan_by_code("ENTERPRISE").await.unwrap();
-    let p0 = &enterprise.terms.sla[0];
-    assert_eq!((p0.amount, p0.after_hours_amount), (Some(1), Some(4)));
-    // Migrating again changes nothing.
-    let again = store.migrate().await.unwrap();
-    assert!(again.applied.is_empty());
-    assert_eq!(store.list_plans().await.unwrap().len(), 3);
-});
-
-story!(a_client_and_its_first_contract_are_stored_together_or_not_at_all, |store: Store| async move {
-    let input = client_draft("Acme Dental", "acme").parse().unwrap();
-    let bad_contract = ContractDraft { plan: "PLATINUM".into(), ..Default::default() }.parse(date(2026, 11, 1)).unwrap();
-    let mut tx = store.begin().await.unwrap();
-    let id = store.insert_client(&mut tx, &actor(), &input).await.unwrap();
-    let err = store.insert_contract(&mut tx, &actor(), id, &bad_contract).await.unwrap_err();
-    drop(tx);
-    assert!(matches!(err, StoreError::Invalid(ref e) if e.get("plan").is_some()), "{err:?}");
-    assert!(matches!(store.client_by_slug("acme", true).await, Err(StoreError::NotFound(_))));
-    assert_eq!(store.audit_log(None, PageRequest::default()).await.unwrap().total, 0);
-
-    add_client(&store, "Acme Dental", "acme", "GROWTH").await;
-    let client = store.client_by_slug("acme", false).await.unwrap();
-    assert_eq!(client.timezone, "America/Chicago");
-    assert_eq!(client.public_id.len(), 32);
-    let contracts = store.client_contracts(client.id).await.unwrap();
-    assert_eq!(contracts[0].plan_code, "GROWTH");
-    assert_eq!(contracts[0].renewal_date, date(2026, 12, 1));
-});
-
-story!(a_taken_slug_is_a_conflict_on_the_slug_field, |store: Store| async move {
-    add_client(&store, "Acme", "acme", "STARTER").await;
-    let err = store.create_client(&actor(), &client_draft("Other", "acme").parse().unwrap()).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { field: "slug", .. }), "{err:?}");
-    let other = store.create_client(&actor(), &client_draft("Other", "other").parse().unwrap()).await.unwrap();
-    let mut renamed = client_draft("Other", "acme");
-    renamed.notes = "x".into();
-    let err = store.update_client(&actor(), &other.slug, &renamed.parse().unwrap()).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { field: "slug", .. }));
-});
-
-story!(the_clients_list_searches_filters_and_pages, |store: Store| async move {
-    for i in 0..30 {
-        let plan = if i % 3 == 0 { "ENTERPRISE" } else { "GROWTH" };
-        add_client(&store, &format!("Client {i:02}"), &format!("client-{i:02}"), plan).await;
+story!(
+    a_new_database_holds_the_three_plans_of_the_sop,
+    |store: Store| async move {
+        let plans = store.list_plans().await.unwrap();
+        let codes: Vec<&str> = plans.iter().map(|p| p.terms.code.as_str()).collect();
+        assert_eq!(codes, ["STARTER", "GROWTH", "ENTERPRISE"]);
+        let growth = store.plan_by_code("growth").await.unwrap();
+        assert_eq!(growth.terms.monthly_fee.0, 120_000);
+        assert_eq!(growth.terms.included.0, 600);
+        assert_eq!(growth.terms.rollover_max.0, 300);
+        assert_eq!(growth.terms.bank_max.0, 900);
+        assert_eq!(growth.terms.overage_rate.0, 15_000);
+        assert_eq!(growth.terms.emergency_rate.0, 30_000);
+        assert_eq!(growth.terms.sla.len(), 8);
+        let enterprise = store.plan_by_code("ENTERPRISE").await.unwrap();
+        let p0 = &enterprise.terms.sla[0];
+        assert_eq!((p0.amount, p0.after_hours_amount), (Some(1), Some(4)));
+        // Migrating again changes nothing.
+        let again = store.migrate().await.unwrap();
+        assert!(again.applied.is_empty());
+        assert_eq!(store.list_plans().await.unwrap().len(), 3);
     }
-    add_client(&store, "Zephyr Fitness", "zephyr", "STARTER").await;
-    let all = store.list_clients(&ClientFilter::default(), PageRequest::new(Some(2), Some(10))).await.unwrap();
-    assert_eq!(all.total, 31);
-    assert_eq!(all.items.len(), 10);
-    assert_eq!(all.items[0].name, "Client 10");
-    assert_eq!(all.pages(), 4);
-    let search = ClientFilter { search: Some("ZEPH".into()), ..Default::default() };
-    let found = store.list_clients(&search, PageRequest::default()).await.unwrap();
-    assert_eq!(found.items.len(), 1);
-    assert_eq!(found.items[0].plan_code.as_deref(), Some("STARTER"));
-    let enterprise = ClientFilter { plan: Some("enterprise".into()), ..Default::default() };
-    assert_eq!(store.list_clients(&enterprise, PageRequest::default()).await.unwrap().total, 10);
-    let paused = ClientFilter { state: Some(ContractState::Paused), ..Default::default() };
-    assert_eq!(store.list_clients(&paused, PageRequest::default()).await.unwrap().total, 0);
-});
+);
 
-story!(every_change_is_in_the_audit_log_with_the_fields_it_changed, |store: Store| async move {
-    let id = add_client(&store, "Acme", "acme", "GROWTH").await;
-    let mut draft = client_draft("Acme Dental", "acme");
-    draft.timezone = "Europe/Berlin".into();
-    store.update_client(&Actor::user(7, "ana@agency.test"), "acme", &draft.parse().unwrap()).await.unwrap();
-    let log = store.client_audit(id, PageRequest::default()).await.unwrap();
-    assert_eq!(log.total, 3, "create client, create contract, update");
-    let update = &log.items[0];
-    assert_eq!(update.actor_label, "ana@agency.test");
-    assert_eq!(update.action, "update");
-    let fields: Vec<&str> = update.changes.iter().map(|c| c.field.as_str()).collect();
-    assert_eq!(fields, ["name", "timezone"]);
-    assert_eq!(update.changes[1].from.as_deref(), Some("America/Chicago"));
-});
+story!(
+    a_client_and_its_first_contract_are_stored_together_or_not_at_all,
+    |store: Store| async move {
+        let input = client_draft("Acme Dental", "acme").parse().unwrap();
+        let bad_contract = ContractDraft {
+            plan: "PLATINUM".into(),
+            ..Default::default()
+        }
+        .parse(date(2026, 11, 1))
+        .unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let id = store
+            .insert_client(&mut tx, &actor(), &input)
+            .await
+            .unwrap();
+        let err = store
+            .insert_contract(&mut tx, &actor(), id, &bad_contract)
+            .await
+            .unwrap_err();
+        drop(tx);
+        assert!(
+            matches!(err, StoreError::Invalid(ref e) if e.get("plan").is_some()),
+            "{err:?}"
+        );
+        assert!(matches!(
+            store.client_by_slug("acme", true).await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert_eq!(
+            store
+                .audit_log(None, PageRequest::default())
+                .await
+                .unwrap()
+                .total,
+            0
+        );
 
-story!(a_client_with_a_live_contract_cannot_be_deleted_and_a_delete_can_be_undone, |store: Store| async move {
-    let id = add_client(&store, "Acme", "acme", "GROWTH").await;
-    let err = store.delete_client(&actor(), "acme").await.unwrap_err();
-    assert!(matches!(err, StoreError::Guarded(_)));
-    let contract = store.client_contracts(id).await.unwrap().remove(0);
-    let mut ended = ContractDraft { plan: "GROWTH".into(), state: "ended".into(), start_date: "2026-11-01".into(), ..Default::default() }.parse(date(2026, 11, 1)).unwrap();
-    store.update_contract(&actor(), contract.id, &ended, date(2026, 11, 20)).await.unwrap();
-    store.delete_client(&actor(), "acme").await.unwrap();
-    assert!(matches!(store.client_by_slug("acme", false).await, Err(StoreError::NotFound(_))));
-    assert_eq!(store.count_clients().await.unwrap(), 0);
-    store.restore_client(&actor(), "acme").await.unwrap();
-    assert_eq!(store.count_clients().await.unwrap(), 1);
-    // An ended contract stays ended.
-    ended.state = ContractState::Active;
-    let err = store.update_contract(&actor(), contract.id, &ended, date(2026, 11, 21)).await.unwrap_err();
-    assert!(matches!(err, StoreError::Invalid(ref e) if e.get("state").is_some()));
-});
+        add_client(&store, "Acme Dental", "acme", "GROWTH").await;
+        let client = store.client_by_slug("acme", false).await.unwrap();
+        assert_eq!(client.timezone, "America/Chicago");
+        assert_eq!(client.public_id.len(), 32);
+        let contracts = store.client_contracts(client.id).await.unwrap();
+        assert_eq!(contracts[0].plan_code, "GROWTH");
+        assert_eq!(contracts[0].renewal_date, date(2026, 12, 1));
+    }
+);
 
-story!(contacts_are_unique_per_client_and_the_last_one_is_kept_while_serving, |store: Store| async move {
-    let id = add_client(&store, "Acme", "acme", "GROWTH").await;
-    let ana = ContactDraft { name: "Ana".into(), email: "ana@acme.test".into(), role: "approval-owner".into(), ..Default::default() }.parse().unwrap();
-    let contact = store.create_contact(&actor(), id, &ana).await.unwrap();
-    let err = store.create_contact(&actor(), id, &ana).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { field: "email", .. }));
-    assert!(matches!(store.delete_contact(&actor(), contact.id).await, Err(StoreError::Guarded(_))));
-    let bo = ContactDraft { name: "Bo".into(), email: "bo@acme.test".into(), role: "billing".into(), ..Default::default() }.parse().unwrap();
-    store.create_contact(&actor(), id, &bo).await.unwrap();
-    store.delete_contact(&actor(), contact.id).await.unwrap();
-    let left = store.list_contacts(id).await.unwrap();
-    assert_eq!(left.len(), 1);
-    assert_eq!(left[0].email, "bo@acme.test");
-});
+story!(
+    a_taken_slug_is_a_conflict_on_the_slug_field,
+    |store: Store| async move {
+        add_client(&store, "Acme", "acme", "STARTER").await;
+        let err = store
+            .create_client(&actor(), &client_draft("Other", "acme").parse().unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Conflict { field: "slug", .. }),
+            "{err:?}"
+        );
+        let other = store
+            .create_client(&actor(), &client_draft("Other", "other").parse().unwrap())
+            .await
+            .unwrap();
+        let mut renamed = client_draft("Other", "acme");
+        renamed.notes = "x".into();
+        let err = store
+            .update_client(&actor(), &other.slug, &renamed.parse().unwrap())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { field: "slug", .. }));
+    }
+);
 
-story!(a_plan_change_is_kept_in_the_contract_history, |store: Store| async move {
-    let id = add_client(&store, "Acme", "acme", "STARTER").await;
-    let contract = store.client_contracts(id).await.unwrap().remove(0);
-    let growth = ContractDraft { plan: "GROWTH".into(), start_date: "2026-11-01".into(), ..Default::default() }.parse(date(2026, 11, 1)).unwrap();
-    let updated = store.update_contract(&actor(), contract.id, &growth, date(2026, 12, 1)).await.unwrap();
-    assert_eq!(updated.plan_code, "GROWTH");
-    let history = store.plan_history(contract.id).await.unwrap();
-    assert_eq!(history.len(), 2);
-    assert_eq!(history[1].from_plan.as_deref(), Some("STARTER"));
-    assert_eq!(history[1].effective_date, "2026-12-01");
-    // A second live contract is refused.
-    let again = ContractDraft { plan: "ENTERPRISE".into(), ..Default::default() }.parse(date(2026, 11, 1)).unwrap();
-    assert!(matches!(store.create_contract(&actor(), id, &again).await, Err(StoreError::Guarded(_))));
-});
+story!(
+    the_clients_list_searches_filters_and_pages,
+    |store: Store| async move {
+        for i in 0..30 {
+            let plan = if i % 3 == 0 { "ENTERPRISE" } else { "GROWTH" };
+            add_client(
+                &store,
+                &format!("Client {i:02}"),
+                &format!("client-{i:02}"),
+                plan,
+            )
+            .await;
+        }
+        add_client(&store, "Zephyr Fitness", "zephyr", "STARTER").await;
+        let all = store
+            .list_clients(
+                &ClientFilter::default(),
+                PageRequest::new(Some(2), Some(10)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(all.total, 31);
+        assert_eq!(all.items.len(), 10);
+        assert_eq!(all.items[0].name, "Client 10");
+        assert_eq!(all.pages(), 4);
+        let search = ClientFilter {
+            search: Some("ZEPH".into()),
+            ..Default::default()
+        };
+        let found = store
+            .list_clients(&search, PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(found.items.len(), 1);
+        assert_eq!(found.items[0].plan_code.as_deref(), Some("STARTER"));
+        let enterprise = ClientFilter {
+            plan: Some("enterprise".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            store
+                .list_clients(&enterprise, PageRequest::default())
+                .await
+                .unwrap()
+                .total,
+            10
+        );
+        let paused = ClientFilter {
+            state: Some(ContractState::Paused),
+            ..Default::default()
+        };
+        assert_eq!(
+            store
+                .list_clients(&paused, PageRequest::default())
+                .await
+                .unwrap()
+                .total,
+            0
+        );
+    }
+);
 
-story!(plans_are_editable_and_a_used_plan_cannot_be_deleted, |store: Store| async move {
-    add_client(&store, "Acme", "acme", "GROWTH").await;
-    let growth = store.plan_by_code("GROWTH").await.unwrap();
-    assert_eq!(growth.live_contracts, 1);
-    let mut draft = PlanDraft::from_terms(&growth.terms);
-    draft.monthly_fee = "1300".into();
-    draft.targets.insert("p1_response".into(), "6h".into());
-    let updated = store.update_plan(&actor(), "GROWTH", &draft.parse().unwrap()).await.unwrap();
-    assert_eq!(updated.terms.monthly_fee.0, 130_000);
-    assert_eq!(updated.terms.sla.iter().find(|t| t.spec() == "6h").map(|t| t.severity.as_str()), Some("p1"));
-    assert!(matches!(store.delete_plan(&actor(), "GROWTH").await, Err(StoreError::Guarded(_))));
-    let mut custom = draft.clone();
-    custom.code = "CUSTOM".into();
-    store.create_plan(&actor(), &custom.parse().unwrap()).await.unwrap();
-    assert!(matches!(store.create_plan(&actor(), &custom.parse().unwrap()).await, Err(StoreError::Conflict { field: "code", .. })));
-    store.delete_plan(&actor(), "CUSTOM").await.unwrap();
-    assert_eq!(store.list_plans().await.unwrap().len(), 3);
-});
+story!(
+    every_change_is_in_the_audit_log_with_the_fields_it_changed,
+    |store: Store| async move {
+        let id = add_client(&store, "Acme", "acme", "GROWTH").await;
+        let mut draft = client_draft("Acme Dental", "acme");
+        draft.timezone = "Europe/Berlin".into();
+        store
+            .update_client(
+                &Actor::user(7, "ana@agency.test"),
+                "acme",
+                &draft.parse().unwrap(),
+            )
+            .await
+            .unwrap();
+        let log = store
+            .client_audit(id, PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(log.total, 3, "create client, create contract, update");
+        let update = &log.items[0];
+        assert_eq!(update.actor_label, "ana@agency.test");
+        assert_eq!(update.action, "update");
+        let fields: Vec<&str> = update.changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["name", "timezone"]);
+        assert_eq!(update.changes[1].from.as_deref(), Some("America/Chicago"));
+    }
+);
 
-story!(passwords_sessions_and_tokens_are_kept_only_as_hashes, |store: Store| async move {
-    let email = Email::parse("owner@agency.test").unwrap();
-    assert!(matches!(store.create_user(&actor(), &email, "", Role::Owner, "short").await, Err(StoreError::Invalid(_))));
-    let user = store.create_user(&actor(), &email, "Olive", Role::Owner, "correct horse battery").await.unwrap();
-    assert!(matches!(store.create_user(&actor(), &email, "", Role::Staff, "another long one").await, Err(StoreError::Conflict { field: "email", .. })));
-    assert!(store.authenticate("OWNER@agency.test", "correct horse battery").await.unwrap().is_some());
-    assert!(store.authenticate("owner@agency.test", "wrong password!").await.unwrap().is_none());
-    assert!(store.authenticate("nobody@agency.test", "correct horse battery").await.unwrap().is_none());
+story!(
+    a_client_with_a_live_contract_cannot_be_deleted_and_a_delete_can_be_undone,
+    |store: Store| async move {
+        let id = add_client(&store, "Acme", "acme", "GROWTH").await;
+        let err = store.delete_client(&actor(), "acme").await.unwrap_err();
+        assert!(matches!(err, StoreError::Guarded(_)));
+        let contract = store.client_contracts(id).await.unwrap().remove(0);
+        let mut ended = ContractDraft {
+            plan: "GROWTH".into(),
+            state: "ended".into(),
+            start_date: "2026-11-01".into(),
+            ..Default::default()
+        }
+        .parse(date(2026, 11, 1))
+        .unwrap();
+        store
+            .update_contract(&actor(), contract.id, &ended, date(2026, 11, 20))
+            .await
+            .unwrap();
+        store.delete_client(&actor(), "acme").await.unwrap();
+        assert!(matches!(
+            store.client_by_slug("acme", false).await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert_eq!(store.count_clients().await.unwrap(), 0);
+        store.restore_client(&actor(), "acme").await.unwrap();
+        assert_eq!(store.count_clients().await.unwrap(), 1);
+        // An ended contract stays ended.
+        ended.state = ContractState::Active;
+        let err = store
+            .update_contract(&actor(), contract.id, &ended, date(2026, 11, 21))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(ref e) if e.get("state").is_some()));
+    }
+);
 
-    let session = store.create_session(user.id).await.unwrap();
-    let found = store.session_user(&session.secret).await.unwrap().unwrap();
-    assert_eq!(found.user.email, "owner@agency.test");
-    assert_eq!(found.csrf_token, session.csrf_token);
-    store.delete_session(&session.secret).await.unwrap();
-    assert!(store.session_user(&session.secret).await.unwrap().is_none());
+story!(
+    contacts_are_unique_per_client_and_the_last_one_is_kept_while_serving,
+    |store: Store| async move {
+        let id = add_client(&store, "Acme", "acme", "GROWTH").await;
+        let ana = ContactDraft {
+            name: "Ana".into(),
+            email: "ana@acme.test".into(),
+            role: "approval-owner".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        let contact = store.create_contact(&actor(), id, &ana).await.unwrap();
+        let err = store.create_contact(&actor(), id, &ana).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { field: "email", .. }));
+        assert!(matches!(
+            store.delete_contact(&actor(), contact.id).await,
+            Err(StoreError::Guarded(_))
+        ));
+        let bo = ContactDraft {
+            name: "Bo".into(),
+            email: "bo@acme.test".into(),
+            role: "billing".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        store.create_contact(&actor(), id, &bo).await.unwrap();
+        store.delete_contact(&actor(), contact.id).await.unwrap();
+        let left = store.list_contacts(id).await.unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].email, "bo@acme.test");
+    }
+);
 
-    let (token, secret) = store.create_token(&actor(), "zapier", Scope::Read, Some(user.id)).await.unwrap();
-    assert!(secret.starts_with(&token.prefix));
-    assert_eq!(store.token_by_secret(&secret).await.unwrap().unwrap().scope, Scope::Read);
-    let stored: Vec<String> = tend_store::with_pool!(&store.db, p => sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_all(p).await).unwrap();
-    assert!(!stored.contains(&secret));
-    store.revoke_token(&actor(), token.id).await.unwrap();
-    assert!(store.token_by_secret(&secret).await.unwrap().is_none());
-});
+story!(
+    a_plan_change_is_kept_in_the_contract_history,
+    |store: Store| async move {
+        let id = add_client(&store, "Acme", "acme", "STARTER").await;
+        let contract = store.client_contracts(id).await.unwrap().remove(0);
+        let growth = ContractDraft {
+            plan: "GROWTH".into(),
+            start_date: "2026-11-01".into(),
+            ..Default::default()
+        }
+        .parse(date(2026, 11, 1))
+        .unwrap();
+        let updated = store
+            .update_contract(&actor(), contract.id, &growth, date(2026, 12, 1))
+            .await
+            .unwrap();
+        assert_eq!(updated.plan_code, "GROWTH");
+        let history = store.plan_history(contract.id).await.unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[1].from_plan.as_deref(), Some("STARTER"));
+        assert_eq!(history[1].effective_date, "2026-12-01");
+        // A second live contract is refused.
+        let again = ContractDraft {
+            plan: "ENTERPRISE".into(),
+            ..Default::default()
+        }
+        .parse(date(2026, 11, 1))
+        .unwrap();
+        assert!(matches!(
+            store.create_contract(&actor(), id, &again).await,
+            Err(StoreError::Guarded(_))
+        ));
+    }
+);
 
-story!(a_client_export_holds_everything_stored_about_the_client, |store: Store| async move {
-    let id = add_client(&store, "Acme", "acme", "GROWTH").await;
-    add_client(&store, "Other", "other", "STARTER").await;
-    let ana = ContactDraft { name: "Ana".into(), email: "ana@acme.test".into(), ..Default::default() }.parse().unwrap();
-    store.create_contact(&actor(), id, &ana).await.unwrap();
-    let export = store.export_client("acme").await.unwrap();
-    assert_eq!(export.client.slug, "acme");
-    assert_eq!(export.contacts.len(), 1);
-    assert_eq!(export.contracts.len(), 1);
-    assert_eq!(export.contracts[0].plan_history.len(), 1);
-    assert_eq!(export.plans.len(), 1);
-    assert_eq!(export.audit_log.len(), 3);
-    let json = serde_json::to_string(&export).unwrap();
-    assert!(!json.contains("\"other\""), "another client's data must not leak into the export");
-});
+story!(
+    plans_are_editable_and_a_used_plan_cannot_be_deleted,
+    |store: Store| async move {
+        add_client(&store, "Acme", "acme", "GROWTH").await;
+        let growth = store.plan_by_code("GROWTH").await.unwrap();
+        assert_eq!(growth.live_contracts, 1);
+        let mut draft = PlanDraft::from_terms(&growth.terms);
+        draft.monthly_fee = "1300".into();
+        draft.targets.insert("p1_response".into(), "6h".into());
+        let updated = store
+            .update_plan(&actor(), "GROWTH", &draft.parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(updated.terms.monthly_fee.0, 130_000);
+        assert_eq!(
+            updated
+                .terms
+                .sla
+                .iter()
+                .find(|t| t.spec() == "6h")
+                .map(|t| t.severity.as_str()),
+            Some("p1")
+        );
+        assert!(matches!(
+            store.delete_plan(&actor(), "GROWTH").await,
+            Err(StoreError::Guarded(_))
+        ));
+        let mut custom = draft.clone();
+        custom.code = "CUSTOM".into();
+        store
+            .create_plan(&actor(), &custom.parse().unwrap())
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.create_plan(&actor(), &custom.parse().unwrap()).await,
+            Err(StoreError::Conflict { field: "code", .. })
+        ));
+        store.delete_plan(&actor(), "CUSTOM").await.unwrap();
+        assert_eq!(store.list_plans().await.unwrap().len(), 3);
+    }
+);
+
+story!(
+    passwords_sessions_and_tokens_are_kept_only_as_hashes,
+    |store: Store| async move {
+        let email = Email::parse("owner@agency.test").unwrap();
+        assert!(matches!(
+            store
+                .create_user(&actor(), &email, "", Role::Owner, "short")
+                .await,
+            Err(StoreError::Invalid(_))
+        ));
+        let user = store
+            .create_user(
+                &actor(),
+                &email,
+                "Olive",
+                Role::Owner,
+                "correct horse battery",
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            store
+                .create_user(&actor(), &email, "", Role::Staff, "another long one")
+                .await,
+            Err(StoreError::Conflict { field: "email", .. })
+        ));
+        assert!(store
+            .authenticate("OWNER@agency.test", "correct horse battery")
+            .await
+            .unwrap()
+            .is_some());
+        assert!(store
+            .authenticate("owner@agency.test", "wrong password!")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(store
+            .authenticate("nobody@agency.test", "correct horse battery")
+            .await
+            .unwrap()
+            .is_none());
+
+        let session = store.create_session(user.id).await.unwrap();
+        let found = store.session_user(&session.secret).await.unwrap().unwrap();
+        assert_eq!(found.user.email, "owner@agency.test");
+        assert_eq!(found.csrf_token, session.csrf_token);
+        store.delete_session(&session.secret).await.unwrap();
+        assert!(store.session_user(&session.secret).await.unwrap().is_none());
+
+        let (token, secret) = store
+            .create_token(&actor(), "zapier", Scope::Read, Some(user.id))
+            .await
+            .unwrap();
+        assert!(secret.starts_with(&token.prefix));
+        assert_eq!(
+            store.token_by_secret(&secret).await.unwrap().unwrap().scope,
+            Scope::Read
+        );
+        let stored: Vec<String> = tend_store::with_pool!(&store.db, p => sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_all(p).await).unwrap();
+        assert!(!stored.contains(&secret));
+        store.revoke_token(&actor(), token.id).await.unwrap();
+        assert!(store.token_by_secret(&secret).await.unwrap().is_none());
+    }
+);
+
+story!(
+    a_client_export_holds_everything_stored_about_the_client,
+    |store: Store| async move {
+        let id = add_client(&store, "Acme", "acme", "GROWTH").await;
+        add_client(&store, "Other", "other", "STARTER").await;
+        let ana = ContactDraft {
+            name: "Ana".into(),
+            email: "ana@acme.test".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        store.create_contact(&actor(), id, &ana).await.unwrap();
+        let export = store.export_client("acme").await.unwrap();
+        assert_eq!(export.client.slug, "acme");
+        assert_eq!(export.contacts.len(), 1);
+        assert_eq!(export.contracts.len(), 1);
+        assert_eq!(export.contracts[0].plan_history.len(), 1);
+        assert_eq!(export.plans.len(), 1);
+        assert_eq!(export.audit_log.len(), 3);
+        let json = serde_json::to_string(&export).unwrap();
+        assert!(
+            !json.contains("\"other\""),
+            "another client's data must not leak into the export"
+        );
+    }
+);
 
 #[tokio::test]
 async fn a_sqlite_backup_is_a_database_that_opens() {
@@ -301,14 +556,24 @@ async fn a_sqlite_backup_is_a_database_that_opens() {
     add_client(&store, "Acme", "acme", "GROWTH").await;
     let target = dir.0.join("backup.db");
     store.backup_to(&target).await.unwrap();
-    assert!(matches!(store.backup_to(&target).await, Err(StoreError::Invalid(_))), "an existing file is never overwritten");
-    let copy = Store::connect(&format!("sqlite://{}", target.display())).await.unwrap();
+    assert!(
+        matches!(store.backup_to(&target).await, Err(StoreError::Invalid(_))),
+        "an existing file is never overwritten"
+    );
+    let copy = Store::connect(&format!("sqlite://{}", target.display()))
+        .await
+        .unwrap();
     assert_eq!(copy.count_clients().await.unwrap(), 1);
 }
 
 #[tokio::test]
 async fn both_engines_have_the_same_tables_and_columns() {
     let (sqlite, _dir) = harness::sqlite().await;
-    let Some(pg) = harness::postgres().await else { return };
-    assert_eq!(sqlite.schema_columns().await.unwrap(), pg.schema_columns().await.unwrap());
+    let Some(pg) = harness::postgres().await else {
+        return;
+    };
+    assert_eq!(
+        sqlite.schema_columns().await.unwrap(),
+        pg.schema_columns().await.unwrap()
+    );
 }

@@ -1,1 +1,70 @@
+//! Tend's HTTP surface: the staff UI, the REST API under `/api/v1`, `/healthz` and
+//! `/metrics`. Handlers are thin: parse, call the store and the domain, render.
 
+pub mod api;
+pub mod auth;
+pub mod health;
+pub mod metrics;
+pub mod problem;
+pub mod rate_limit;
+pub mod request_id;
+pub mod ui;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use tend_store::Store;
+
+/// Request bodies above this are refused with 413 (forms and JSON alike).
+pub const BODY_LIMIT_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (set when Tend is served over HTTPS, e.g. behind a proxy).
+    pub secure_cookies: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+        }
+    }
+}
+
+/// Everything a handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+    pub metrics: Arc<metrics::Metrics>,
+    pub login_limiter: Arc<rate_limit::LoginLimiter>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+            metrics: Arc::new(metrics::Metrics::default()),
+            login_limiter: Arc::new(rate_limit::LoginLimiter::default()),
+        }
+    }
+}
+
+/// The whole application: UI, API, health and metrics, with request ids, metrics and
+/// a body limit on every route.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(ui::routes())
+        .nest("/api/v1", api::routes())
+        .merge(health::routes())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(axum::middleware::from_fn(request_id::assign))
+        .with_state(state)
+}
