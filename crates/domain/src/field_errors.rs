@@ -46,6 +46,11 @@ impl FieldErrors {
         }
     }
 
+    /// Adds another set of errors (a form made of two drafts reports both at once).
+    pub fn merge(&mut self, other: FieldErrors) {
+        self.0.extend(other.0);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

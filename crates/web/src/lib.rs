@@ -19,18 +19,10 @@ use tend_store::Store;
 /// Request bodies above this are refused with 413 (forms and JSON alike).
 pub const BODY_LIMIT_BYTES: usize = 256 * 1024;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     /// Mark cookies `Secure` (set when Tend is served over HTTPS, e.g. behind a proxy).
     pub secure_cookies: bool,
-}
-
-impl Default for WebConfig {
-    fn default() -> Self {
-        Self {
-            secure_cookies: false,
-        }
-    }
 }
 
 /// Everything a handler may need; cheap to clone.

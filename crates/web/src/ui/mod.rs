@@ -1,13 +1,54 @@
-//! The staff UI: server-rendered pages that work without JavaScript.
+//! The staff UI: server-rendered pages that work without JavaScript; htmx only makes the
+//! clients list filter as you type. Every form carries a CSRF token; every write is
+//! done by a signed-in owner or staff member and audited by the store.
 
+mod assets;
+mod client_page;
+mod clients;
 mod error;
+mod login;
+mod plans;
+mod view;
 
 pub use error::UiError;
 
+use axum::response::Redirect;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/", get(|| async { Redirect::to("/clients") }))
+        .route("/static/{file}", get(assets::serve))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/clients", get(clients::list).post(clients::create))
+        .route("/clients/new", get(clients::new_form))
+        .route("/clients/{slug}", get(client_page::show))
+        .route(
+            "/clients/{slug}/edit",
+            get(clients::edit_form).post(clients::update),
+        )
+        .route(
+            "/clients/{slug}/contract",
+            post(client_page::update_contract),
+        )
+        .route("/clients/{slug}/contacts", post(client_page::add_contact))
+        .route(
+            "/clients/{slug}/contacts/{id}/delete",
+            post(client_page::delete_contact),
+        )
+        .route(
+            "/clients/{slug}/delete",
+            get(client_page::confirm_delete).post(client_page::delete),
+        )
+        .route("/clients/{slug}/restore", post(client_page::restore))
+        .route("/clients/{slug}/export", get(client_page::export))
+        .route("/plans", get(plans::list))
+        .route(
+            "/plans/{code}/edit",
+            get(plans::edit_form).post(plans::update),
+        )
 }

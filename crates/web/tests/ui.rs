@@ -1,0 +1,487 @@
+//! The staff UI through the real router, as a person would use it: sign in, look,
+//! fill forms, make mistakes, fix them.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use tend_domain::email::Email;
+use tend_domain::role::Role;
+use tend_store::{Actor, Store};
+use tend_web::{router, AppState, WebConfig};
+use tower::ServiceExt;
+
+struct App {
+    router: Router,
+    store: Store,
+    _dir: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+struct Response {
+    status: StatusCode,
+    location: Option<String>,
+    cookies: Vec<String>,
+    body: String,
+}
+
+impl Response {
+    /// The value of a hidden input named `name` on the page.
+    fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self
+            .body
+            .find(&marker)
+            .map(|i| i + marker.len())
+            .expect("hidden input present");
+        self.body[start..].split('"').next().unwrap().to_string()
+    }
+}
+
+async fn app() -> App {
+    let dir = std::env::temp_dir().join(format!("tend-ui-{}", tend_store::random_hex(6)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Store::connect(&format!("sqlite://{}/tend.db", dir.display()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    for (email, role) in [
+        ("owner@agency.test", Role::Owner),
+        ("viewer@agency.test", Role::Viewer),
+    ] {
+        store
+            .create_user(
+                &Actor::system("test"),
+                &Email::parse(email).unwrap(),
+                "",
+                role,
+                "a long enough password",
+            )
+            .await
+            .unwrap();
+    }
+    App {
+        router: router(AppState::new(store.clone(), WebConfig::default())),
+        store,
+        _dir: TempDir(dir),
+    }
+}
+
+impl App {
+    async fn send(&self, method: &str, path: &str, cookie: &str, form: Option<String>) -> Response {
+        let mut req = Request::builder().method(method).uri(path);
+        if !cookie.is_empty() {
+            req = req.header(header::COOKIE, cookie);
+        }
+        let body = match form {
+            Some(f) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(f)
+            }
+            None => Body::empty(),
+        };
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_string());
+        let cookies = res
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+            .collect();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Response {
+            status,
+            location,
+            cookies,
+            body: String::from_utf8_lossy(&bytes).to_string(),
+        }
+    }
+
+    /// Signs in through the form and returns the session cookie and the page CSRF token.
+    async fn sign_in(&self, email: &str) -> (String, String) {
+        let form = self.send("GET", "/login", "", None).await;
+        let login_cookie = form.cookies[0].clone();
+        let csrf = form.hidden("csrf");
+        let res = self
+            .send(
+                "POST",
+                "/login",
+                &login_cookie,
+                Some(format!(
+                    "csrf={csrf}&next=%2Fclients&email={email}&password=a+long+enough+password"
+                )),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        let session = res
+            .cookies
+            .iter()
+            .find(|c| c.starts_with("tend_session="))
+            .unwrap()
+            .clone();
+        let page = self.send("GET", "/clients", &session, None).await;
+        (session, page.hidden("csrf"))
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn pages_ask_for_sign_in_and_come_back_afterwards() {
+    let app = app().await;
+    let res = app.send("GET", "/clients/acme?x=1", "", None).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.location.as_deref(),
+        Some("/login?next=/clients/acme%3Fx%3D1")
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_on_the_form_and_repeated_failures_are_rate_limited() {
+    let app = app().await;
+    for attempt in 0..6 {
+        let form = app.send("GET", "/login", "", None).await;
+        let res = app
+            .send(
+                "POST",
+                "/login",
+                &form.cookies[0],
+                Some(format!(
+                    "csrf={}&email=owner%40agency.test&password=wrong",
+                    form.hidden("csrf")
+                )),
+            )
+            .await;
+        let expected = if attempt < 5 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(res.status, expected, "attempt {attempt}");
+        assert!(
+            res.body.contains("owner@agency.test"),
+            "the email typed is kept"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_sign_in_form_needs_its_csrf_cookie() {
+    let app = app().await;
+    let form = app.send("GET", "/login", "", None).await;
+    let res = app
+        .send(
+            "POST",
+            "/login",
+            "",
+            Some(format!(
+                "csrf={}&email=owner%40agency.test&password=a+long+enough+password",
+                form.hidden("csrf")
+            )),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_client_form_with_mistakes_shows_each_error_next_to_its_field_and_keeps_what_was_typed() {
+    let app = app().await;
+    let (session, csrf) = app.sign_in("owner%40agency.test").await;
+    let form = format!(
+        "csrf={csrf}&name=Acme+Dental&slug=acme&timezone=Mars%2FOlympus&business_hours={}&plan=GROWTH&support_model=monthly-retainer&billing_period=monthly",
+        enc("mon 9-5")
+    );
+    let res = app.send("POST", "/clients", &session, Some(form)).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("id=\"timezone-error\""));
+    assert!(res.body.contains("is not an IANA timezone"));
+    assert!(res.body.contains("id=\"business_hours-error\""));
+    assert!(
+        res.body.contains("value=\"Acme Dental\""),
+        "the name typed is kept"
+    );
+    assert!(
+        res.body.contains("Mars/Olympus"),
+        "the bad value is shown to be fixed"
+    );
+    assert_eq!(
+        app.store.count_clients().await.unwrap(),
+        0,
+        "nothing was saved"
+    );
+
+    let fixed = format!("csrf={csrf}&name=Acme+Dental&slug=acme&timezone=America%2FChicago&plan=GROWTH&support_model=monthly-retainer&billing_period=monthly");
+    let res = app
+        .send("POST", "/clients", &session, Some(fixed.clone()))
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(res.location.as_deref(), Some("/clients/acme"));
+    let page = app.send("GET", "/clients/acme", &session, None).await;
+    assert!(page.body.contains("Acme Dental") && page.body.contains("GROWTH"));
+    assert!(
+        page.body.contains("created client Acme Dental"),
+        "the audit trail shows the creation"
+    );
+
+    let again = app.send("POST", "/clients", &session, Some(fixed)).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        again.body.contains("id=\"slug-error\""),
+        "a taken slug is reported on the slug field"
+    );
+
+    let list = app.send("GET", "/clients?q=acme", &session, None).await;
+    assert!(list.body.contains("href=\"/clients/acme\""));
+}
+
+#[tokio::test]
+async fn the_clients_list_answers_htmx_with_just_the_table() {
+    let app = app().await;
+    let (session, _) = app.sign_in("owner%40agency.test").await;
+    let req = Request::builder()
+        .uri("/clients?q=zzz")
+        .header(header::COOKIE, &session)
+        .header("hx-request", "true")
+        .body(Body::empty())
+        .unwrap();
+    let res = app.router.clone().oneshot(req).await.unwrap();
+    let body = String::from_utf8(
+        axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(!body.contains("<html"));
+    assert!(body.contains("No client matches these filters."));
+}
+
+#[tokio::test]
+async fn a_form_without_the_session_csrf_token_changes_nothing() {
+    let app = app().await;
+    let (session, _) = app.sign_in("owner%40agency.test").await;
+    let res = app
+        .send(
+            "POST",
+            "/clients",
+            &session,
+            Some("csrf=forged&name=Acme&timezone=UTC&plan=GROWTH".into()),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.store.count_clients().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_viewer_sees_clients_but_cannot_change_them() {
+    let app = app().await;
+    let (session, csrf) = app.sign_in("viewer%40agency.test").await;
+    let list = app.send("GET", "/clients", &session, None).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(!list.body.contains("New client"));
+    let res = app
+        .send(
+            "POST",
+            "/clients",
+            &session,
+            Some(format!("csrf={csrf}&name=Acme&timezone=UTC&plan=GROWTH")),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.send("GET", "/plans/GROWTH/edit", &session, None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn contacts_contracts_and_deletes_work_from_the_client_page() {
+    let app = app().await;
+    let (session, csrf) = app.sign_in("owner%40agency.test").await;
+    let create = format!("csrf={csrf}&name=Acme&slug=acme&timezone=UTC&plan=STARTER");
+    assert_eq!(
+        app.send("POST", "/clients", &session, Some(create))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+
+    let bad = app
+        .send(
+            "POST",
+            "/clients/acme/contacts",
+            &session,
+            Some(format!(
+                "csrf={csrf}&name=Ana&email=not-an-email&role=billing"
+            )),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("is not an email address"));
+    let ok = app
+        .send(
+            "POST",
+            "/clients/acme/contacts",
+            &session,
+            Some(format!(
+                "csrf={csrf}&name=Ana&email=ana%40acme.test&role=billing"
+            )),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+
+    let upgrade = format!("csrf={csrf}&plan=GROWTH&state=active&support_model=monthly-retainer&billing_period=monthly&start_date=2026-11-01&effective_date=2026-12-01");
+    assert_eq!(
+        app.send("POST", "/clients/acme/contract", &session, Some(upgrade))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let page = app.send("GET", "/clients/acme", &session, None).await;
+    assert!(page.body.contains("STARTER → GROWTH from 2026-12-01"));
+    assert!(page.body.contains("ana@acme.test"));
+
+    let confirm = app
+        .send("GET", "/clients/acme/delete", &session, None)
+        .await;
+    assert!(
+        confirm.body.contains("has not ended"),
+        "a live contract blocks the delete and the page says why"
+    );
+    let refused = app
+        .send(
+            "POST",
+            "/clients/acme/delete",
+            &session,
+            Some(format!("csrf={csrf}")),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+
+    let end = format!("csrf={csrf}&plan=GROWTH&state=ended&support_model=monthly-retainer&billing_period=monthly&start_date=2026-11-01");
+    assert_eq!(
+        app.send("POST", "/clients/acme/contract", &session, Some(end))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.send(
+            "POST",
+            "/clients/acme/delete",
+            &session,
+            Some(format!("csrf={csrf}"))
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    let list = app.send("GET", "/clients", &session, None).await;
+    assert!(!list.body.contains("href=\"/clients/acme\""));
+    let deleted = app.send("GET", "/clients/acme", &session, None).await;
+    assert!(
+        deleted.body.contains("Restore it"),
+        "a deleted client can be restored from its page"
+    );
+    assert_eq!(
+        app.send(
+            "POST",
+            "/clients/acme/restore",
+            &session,
+            Some(format!("csrf={csrf}"))
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(app.store.count_clients().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn an_owner_edits_a_plan_and_a_bad_target_is_shown_on_its_field() {
+    let app = app().await;
+    let (session, csrf) = app.sign_in("owner%40agency.test").await;
+    let form = app.send("GET", "/plans/GROWTH/edit", &session, None).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let base = "code=GROWTH&name=Growth&monthly_fee=1300&included_hours=10&rollover_max_hours=5&bank_max_hours=15&overage_rate=150&emergency_rate=300&increment_minutes=15&report_cadence=monthly&checkin_cadence=biweekly&channels=email&p0_response=2h&p0_resolution=12h&p1_resolution=2bd&p2_response=24h&p2_resolution=3bd&p3_response=3bd&p3_resolution=window%3ANext+call";
+    let bad = app
+        .send(
+            "POST",
+            "/plans/GROWTH/edit",
+            &session,
+            Some(format!("csrf={csrf}&{base}&p1_response=soon")),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"p1_response-error\""));
+    let ok = app
+        .send(
+            "POST",
+            "/plans/GROWTH/edit",
+            &session,
+            Some(format!("csrf={csrf}&{base}&p1_response=6h")),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let plans = app.send("GET", "/plans", &session, None).await;
+    assert!(plans.body.contains("$1,300"));
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session() {
+    let app = app().await;
+    let (session, csrf) = app.sign_in("owner%40agency.test").await;
+    assert_eq!(
+        app.send("POST", "/logout", &session, Some(format!("csrf={csrf}")))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.send("GET", "/clients", &session, None).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn health_and_metrics_answer() {
+    let app = app().await;
+    let health = app.send("GET", "/healthz", "", None).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert!(health.body.contains("\"database\":\"sqlite\""));
+    let metrics = app.send("GET", "/metrics", "", None).await;
+    assert!(metrics
+        .body
+        .contains("tend_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"));
+    assert!(metrics.body.contains("tend_db_pool_connections"));
+}
