@@ -47,7 +47,11 @@ mod harness {
         match db {
             Db::Sqlite(dir) => drop(dir),
             Db::Postgres { base, name } => {
-                admin(&base, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await
+                admin(
+                    &base,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                )
+                .await
             }
         }
     }
@@ -653,6 +657,18 @@ story!(
         for field in ["name", "slug", "timezone", "hours", "holidays", "owner"] {
             assert_eq!(after[field], before[field], "{field} must not change");
         }
+
+        let merge_patch = api
+            .request(Method::PATCH, "/clients/acme", Some(&api.write))
+            .header(header::CONTENT_TYPE, "application/merge-patch+json")
+            .body(Body::from(json!({"notes": null}).to_string()))
+            .unwrap();
+        let cleared = api.send(merge_patch).await.expect(StatusCode::OK);
+        assert_eq!(
+            cleared.body["notes"], "",
+            "null sets a field back to its default"
+        );
+        assert_eq!(cleared.body["timezone"], "Europe/Berlin");
 
         let reply = api
             .patch("/clients/acme", json!({"timezone": "Nowhere"}))
