@@ -1,9 +1,138 @@
-//! The REST API under `/api/v1`.
+//! The REST API under `/api/v1`: clients, contacts, contracts, plans, the audit log
+//! and the OpenAPI document. Every handler is thin (read the request into a draft, call
+//! the store, render JSON) and every error is an RFC 9457 problem document.
 
-use axum::Router;
+mod audit;
+mod body;
+mod clients;
+mod contacts;
+mod contracts;
+pub mod openapi;
+mod params;
+mod plans;
 
+use axum::extract::OriginalUri;
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use tend_domain::page::{Page, PageRequest};
+
+use crate::problem::Problem;
 use crate::AppState;
+
+/// Where the API is mounted; `Location` headers and the OpenAPI server use it.
+pub const BASE: &str = "/api/v1";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/clients", get(clients::list).post(clients::create))
+        .route(
+            "/clients/{slug}",
+            get(clients::show)
+                .put(clients::replace)
+                .patch(clients::patch)
+                .delete(clients::delete),
+        )
+        .route(
+            "/clients/{slug}/restore",
+            axum::routing::post(clients::restore),
+        )
+        .route("/clients/{slug}/export", get(clients::export))
+        .route("/clients/{slug}/audit", get(audit::for_client))
+        .route(
+            "/clients/{slug}/contacts",
+            get(contacts::list).post(contacts::create),
+        )
+        .route(
+            "/contacts/{id}",
+            get(contacts::show)
+                .put(contacts::replace)
+                .patch(contacts::patch)
+                .delete(contacts::delete),
+        )
+        .route(
+            "/clients/{slug}/contracts",
+            get(contracts::for_client).post(contracts::create),
+        )
+        .route("/contracts", get(contracts::list))
+        .route(
+            "/contracts/{id}",
+            get(contracts::show)
+                .put(contracts::replace)
+                .patch(contracts::patch)
+                .delete(contracts::delete),
+        )
+        .route("/contracts/{id}/plan-history", get(contracts::plan_history))
+        .route("/plans", get(plans::list).post(plans::create))
+        .route(
+            "/plans/{code}",
+            get(plans::show)
+                .put(plans::replace)
+                .patch(plans::patch)
+                .delete(plans::delete),
+        )
+        .route("/audit", get(audit::list))
+        .route("/openapi.json", get(openapi::document))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+}
+
+/// Any path under `/api/v1` that names no resource.
+async fn not_found(OriginalUri(uri): OriginalUri) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        format!(
+            "{} is not an API path; {BASE}/openapi.json lists them all",
+            uri.path()
+        ),
+    )
+}
+
+/// A known path asked with a method it does not answer (axum adds the `Allow` header).
+async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}
+
+/// 201 Created with the new resource's address and its JSON.
+fn created(location: String, body: impl Serialize) -> Response {
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    match header::HeaderValue::try_from(location) {
+        Ok(value) => {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        // Locations are built from slugs, plan codes and ids, which are all plain
+        // ASCII; a value that is not would be a bug, so say so instead of hiding it.
+        Err(e) => tracing::error!(error = %e, "a Location header could not be built"),
+    }
+    response
+}
+
+/// 204 No Content, the answer to a delete.
+fn deleted() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// One page of a list the store returns whole (a client's contacts, the plans), so that
+/// every list in the API has the same `{items, page, per_page, total}` shape.
+fn page_of<T>(items: Vec<T>, request: PageRequest) -> Page<T> {
+    let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
+    let skip = usize::try_from(request.offset()).unwrap_or(usize::MAX);
+    let take = usize::try_from(request.limit()).unwrap_or(usize::MAX);
+    let items = items.into_iter().skip(skip).take(take).collect();
+    Page::new(items, request, total)
+}
+
+/// Today's date where the client is, so "starts today" means the client's today.
+fn today_in(timezone: &str) -> jiff::civil::Date {
+    let zone = tend_domain::timezone::Timezone::parse(timezone)
+        .map(|tz| tz.zone())
+        .unwrap_or_else(|_| jiff::tz::TimeZone::system());
+    jiff::Timestamp::now().to_zoned(zone).date()
 }

@@ -1,0 +1,339 @@
+//! The OpenAPI 3 document at `/api/v1/openapi.json`, generated from the handlers'
+//! `#[utoipa::path]` attributes. Request bodies are described by the small schema
+//! structs below (the domain's drafts carry no utoipa); a test keeps their fields equal
+//! to the drafts'. The error responses every operation shares (401, 403, 404, 422, …)
+//! are added by one modifier instead of being repeated on each handler.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use axum::Json;
+use serde::Serialize;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use super::{audit, clients, contacts, contracts, plans};
+use crate::problem::{Problem, ProblemField};
+
+/// A client as sent to POST, PUT and PATCH `/clients`.
+#[derive(Serialize, ToSchema)]
+pub struct ClientFields {
+    /// The client's name (required).
+    name: String,
+    /// Lowercase letters, digits and single hyphens; suggested from the name when empty.
+    slug: Option<String>,
+    /// An IANA timezone, for example America/Chicago (required).
+    timezone: String,
+    /// Weekly business hours, one line per day or day range, for example
+    /// "mon-fri 09:00-17:00"; empty means Monday to Friday, 09:00 to 17:00.
+    business_hours: Option<String>,
+    /// Holidays, one per line: "2026-12-25 Christmas Day".
+    holidays: Option<String>,
+    /// The technical owner: the email of a staff user.
+    owner_email: Option<String>,
+    notes: Option<String>,
+}
+
+/// A new client, optionally with its first contract (stored together or not at all).
+#[derive(Serialize, ToSchema)]
+pub struct NewClient {
+    #[serde(flatten)]
+    client: ClientFields,
+    contract: Option<ContractFields>,
+}
+
+/// A contract's terms.
+#[derive(Serialize, ToSchema)]
+pub struct ContractFields {
+    /// A plan code, for example GROWTH (required).
+    plan: String,
+    /// none, stabilization, monthly-retainer (default) or as-needed.
+    support_model: Option<String>,
+    /// 2 to 6, only for a stabilization window (a number or a string).
+    stabilization_weeks: Option<String>,
+    /// YYYY-MM-DD; default today in the client's timezone.
+    start_date: Option<String>,
+    /// monthly (default) or annual.
+    billing_period: Option<String>,
+    /// YYYY-MM-DD after the start; default one billing period (or the stabilization
+    /// window) after the start.
+    renewal_date: Option<String>,
+    /// active (default), paused, offboarding or ended. An ended contract stays ended.
+    state: Option<String>,
+}
+
+/// A change to a contract.
+#[derive(Serialize, ToSchema)]
+pub struct ContractChange {
+    #[serde(flatten)]
+    contract: ContractFields,
+    /// When a plan change takes effect, YYYY-MM-DD; default today in the client's timezone.
+    effective_date: Option<String>,
+}
+
+/// A contact as sent to POST, PUT and PATCH.
+#[derive(Serialize, ToSchema)]
+pub struct ContactFields {
+    /// Required.
+    name: String,
+    /// Required; unique among the client's contacts.
+    email: String,
+    /// requester (default), approval-owner or billing.
+    role: Option<String>,
+    phone: Option<String>,
+}
+
+/// A plan as sent to POST, PUT and PATCH. Amounts are typed as people type them
+/// ("1200", "1,200.50"); hours as numbers of hours ("10", "7.5").
+#[derive(Serialize, ToSchema)]
+pub struct PlanFields {
+    /// Letters, digits, - and _; stored in upper case (required).
+    code: String,
+    /// Required.
+    name: String,
+    /// Required.
+    monthly_fee: String,
+    included_hours: Option<String>,
+    rollover_max_hours: Option<String>,
+    bank_max_hours: Option<String>,
+    /// Required.
+    overage_rate: String,
+    /// Required.
+    emergency_rate: String,
+    /// Time entries round up to this many minutes, 1 to 240 (default 15).
+    increment_minutes: Option<String>,
+    /// weekly, biweekly, monthly, quarterly or on-demand (required).
+    report_cadence: String,
+    /// weekly, biweekly, monthly, quarterly or on-demand (required).
+    checkin_cadence: String,
+    /// Comma-separated: email, slack, phone, video, scheduled-calls.
+    channels: Option<String>,
+    emergency_included: Option<bool>,
+    /// All eight SLA targets, keyed p0_response … p3_resolution, in the compact form
+    /// "4h", "3bd", "24h@24x7", "1h/4h" or "window:Next monthly maintenance window".
+    targets: BTreeMap<String, String>,
+}
+
+/// Every list: one page of items and the total across pages.
+#[derive(Serialize, ToSchema)]
+pub struct PageOf {
+    items: Vec<serde_json::Value>,
+    /// From 1.
+    page: u32,
+    per_page: u32,
+    /// Items across all pages.
+    total: i64,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tend API",
+        description = "Clients, contacts, contracts, plans and the audit log of a Tend support desk. \
+            Authenticate with an API token as `Authorization: Bearer <token>`; writes need a write-scoped token. \
+            Every error is an RFC 9457 problem document (`application/problem+json`)."
+    ),
+    servers((url = "/api/v1")),
+    paths(
+        clients::list, clients::create, clients::show, clients::replace, clients::patch,
+        clients::delete, clients::restore, clients::export,
+        contacts::list, contacts::create, contacts::show, contacts::replace, contacts::patch,
+        contacts::delete,
+        contracts::list, contracts::for_client, contracts::create, contracts::show,
+        contracts::replace, contracts::patch, contracts::delete, contracts::plan_history,
+        plans::list, plans::show, plans::create, plans::replace, plans::patch, plans::delete,
+        audit::list, audit::for_client,
+        document,
+    ),
+    components(schemas(Problem, ProblemField, ClientFields, NewClient, ContractFields,
+        ContractChange, ContactFields, PlanFields, PageOf)),
+    modifiers(&Conventions),
+    security(("bearer" = [])),
+    tags(
+        (name = "clients", description = "The businesses the agency supports"),
+        (name = "contacts", description = "A client's people"),
+        (name = "contracts", description = "A client on a plan over time"),
+        (name = "plans", description = "Support tiers as data"),
+        (name = "audit", description = "Who changed what, when"),
+        (name = "meta", description = "This document"),
+    )
+)]
+struct ApiDoc;
+
+/// The bearer scheme, and the problem responses every operation shares.
+struct Conventions;
+
+impl Modify for Conventions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("tend_…")
+                    .description(Some(
+                        "An API token (`tend token create`); read or write scope",
+                    ))
+                    .build(),
+            ),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let public = path == "/openapi.json";
+            let names_one = path.contains('{');
+            for (writes, operation) in [
+                (false, &mut item.get),
+                (true, &mut item.post),
+                (true, &mut item.put),
+                (true, &mut item.patch),
+                (true, &mut item.delete),
+            ] {
+                if let Some(operation) = operation {
+                    shared_problems(operation, public, writes, names_one);
+                }
+            }
+        }
+    }
+}
+
+fn shared_problems(operation: &mut Operation, public: bool, writes: bool, names_one: bool) {
+    let has_body = operation.request_body.is_some();
+    let has_query = operation
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| p.parameter_in == ParameterIn::Query);
+    let mut add = |status: &str, description: &str| {
+        operation
+            .responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| RefOr::T(problem_response(description)));
+    };
+    if !public {
+        add("401", "No API token, or an unknown or revoked one");
+    }
+    if writes {
+        add("403", "The token's scope is read");
+    }
+    if names_one {
+        add("404", "Nothing has that slug, code or id");
+    }
+    match (has_body, has_query) {
+        (true, _) => add("400", "The body is not well-formed JSON"),
+        (false, true) => add("400", "A query parameter is unknown or malformed"),
+        (false, false) => {}
+    }
+    if has_body {
+        add(
+            "413",
+            "The body is larger than 256 KiB (the limit of every request)",
+        );
+        add("415", "The body is not sent as application/json");
+        add(
+            "422",
+            "A field is missing or invalid; `errors` names each one",
+        );
+    }
+    add("500", "The database could not complete the request");
+}
+
+fn problem_response(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+/// This document (no token needed).
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", operation_id = "getOpenApi", security(()),
+    responses((status = 200, description = "The OpenAPI 3 document", body = serde_json::Value)))]
+pub async fn document() -> Json<&'static utoipa::openapi::OpenApi> {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    Json(DOC.get_or_init(ApiDoc::openapi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+    use tend_domain::client::ClientDraft;
+    use tend_domain::contact::ContactDraft;
+    use tend_domain::contract::ContractDraft;
+    use tend_domain::plan::PlanDraft;
+
+    fn schema_fields(name: &str) -> Vec<String> {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let mut fields: Vec<String> = doc["components"]["schemas"][name]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("schema {name} has no properties"))
+            .keys()
+            .cloned()
+            .collect();
+        fields.sort();
+        fields
+    }
+
+    fn draft_fields(draft: impl Serialize) -> Vec<String> {
+        let Value::Object(map) = serde_json::to_value(draft).unwrap() else {
+            panic!("a draft serialises to an object")
+        };
+        let mut fields: Vec<String> = map.keys().cloned().collect();
+        fields.sort();
+        fields
+    }
+
+    #[test]
+    fn documented_bodies_have_exactly_the_fields_the_drafts_read() {
+        assert_eq!(
+            schema_fields("ClientFields"),
+            draft_fields(ClientDraft::default())
+        );
+        assert_eq!(
+            schema_fields("ContractFields"),
+            draft_fields(ContractDraft::default())
+        );
+        assert_eq!(
+            schema_fields("ContactFields"),
+            draft_fields(ContactDraft::default())
+        );
+        assert_eq!(
+            schema_fields("PlanFields"),
+            draft_fields(PlanDraft::default())
+        );
+    }
+
+    #[test]
+    fn every_operation_has_its_own_operation_id() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let mut ids: Vec<String> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .map(|op| op["operationId"].as_str().unwrap().to_string())
+            .collect();
+        let count = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "operation ids repeat: {ids:?}");
+    }
+
+    #[test]
+    fn every_operation_but_the_document_itself_documents_the_401_problem() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let has_401 = op["responses"].get("401").is_some();
+                assert_eq!(has_401, path != "/openapi.json", "{method} {path}");
+            }
+        }
+    }
+}
