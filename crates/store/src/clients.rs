@@ -140,16 +140,53 @@ const CLIENT_SELECT: &str = "SELECT c.id, c.public_id, c.name, c.slug, c.timezon
     u.email AS owner_email, u.name AS owner_name, c.notes, c.created_at, c.updated_at, c.deleted_at \
     FROM clients c LEFT JOIN users u ON u.id = c.owner_id";
 
-/// The latest contract of each client, joined for the list.
-const LIST_FROM: &str = "FROM clients c \
+/// The columns of one list row; the newest contract is joined through the pointer the
+/// store keeps on each client.
+const LIST_ROW: &str = "SELECT c.id, c.name, c.slug, c.timezone, u.name AS owner_name, p.code AS plan_code, ct.state, ct.renewal_date \
+    FROM clients c \
     LEFT JOIN users u ON u.id = c.owner_id \
-    LEFT JOIN contracts ct ON ct.id = (SELECT MAX(x.id) FROM contracts x WHERE x.client_id = c.id) \
-    LEFT JOIN plans p ON p.id = ct.plan_id \
-    WHERE c.deleted_at IS NULL \
-    AND ($1 = '' OR c.name_lower LIKE $1 OR c.slug LIKE $1) \
-    AND ($2 = '' OR p.code = $2) \
-    AND ($3 = '' OR ct.state = $3) \
-    AND ($4 = 0 OR c.owner_id = $4)";
+    LEFT JOIN contracts ct ON ct.id = c.current_contract_id \
+    LEFT JOIN plans p ON p.id = ct.plan_id";
+
+/// A value bound to a list query; filters are added only when set so each engine can
+/// use its indexes.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// The FROM and WHERE of the clients list for a filter, with its bound values.
+fn list_filter(filter: &ClientFilter) -> (String, Vec<Bind>) {
+    let mut conds = vec!["c.deleted_at IS NULL".to_string()];
+    let mut binds = Vec::new();
+    let mut needs_contract = false;
+    let search = filter.search.as_deref().map(str::trim).unwrap_or("");
+    if !search.is_empty() {
+        binds.push(Bind::Text(format!("%{}%", search.to_lowercase().replace(['%', '_'], ""))));
+        conds.push(format!("(c.name_lower LIKE ${n} OR c.slug LIKE ${n})", n = binds.len()));
+    }
+    let plan = filter.plan.as_deref().unwrap_or("").trim().to_uppercase();
+    if !plan.is_empty() {
+        needs_contract = true;
+        binds.push(Bind::Text(plan));
+        conds.push(format!("p.code = ${}", binds.len()));
+    }
+    if let Some(state) = filter.state {
+        needs_contract = true;
+        binds.push(Bind::Text(state.as_str().to_string()));
+        conds.push(format!("ct.state = ${}", binds.len()));
+    }
+    if let Some(owner) = filter.owner_id {
+        binds.push(Bind::Int(owner));
+        conds.push(format!("c.owner_id = ${}", binds.len()));
+    }
+    let from = if needs_contract {
+        "FROM clients c JOIN contracts ct ON ct.id = c.current_contract_id JOIN plans p ON p.id = ct.plan_id"
+    } else {
+        "FROM clients c"
+    };
+    (format!("{from} WHERE {}", conds.join(" AND ")), binds)
+}
 
 fn unique_slug(e: sqlx::Error, slug: &str) -> StoreError {
     if is_unique_violation(&e) {
@@ -177,36 +214,39 @@ async fn owner_id(store: &Store, input: &ClientInput) -> Result<Option<i64>> {
 }
 
 impl Store {
-    pub async fn list_clients(
-        &self,
-        filter: &ClientFilter,
-        page: PageRequest,
-    ) -> Result<Page<ClientSummary>> {
-        let search = filter
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| format!("%{}%", s.to_lowercase().replace(['%', '_'], "")))
-            .unwrap_or_default();
-        let plan = filter.plan.as_deref().unwrap_or("").trim().to_uppercase();
-        let state = filter.state.map(|s| s.as_str()).unwrap_or("");
-        let owner = filter.owner_id.unwrap_or(0);
+    /// One page of clients, by name. The page's ids are chosen first and only those rows
+    /// are joined for display, so a deep page costs no more than the first.
+    pub async fn list_clients(&self, filter: &ClientFilter, page: PageRequest) -> Result<Page<ClientSummary>> {
+        let (from_where, binds) = list_filter(filter);
+        let n = binds.len();
         let sql = format!(
-            "SELECT c.id, c.name, c.slug, c.timezone, u.name AS owner_name, p.code AS plan_code, ct.state, ct.renewal_date \
-             {LIST_FROM} ORDER BY c.name_lower, c.id LIMIT $5 OFFSET $6"
+            "{LIST_ROW} WHERE c.id IN (SELECT c.id {from_where} ORDER BY c.name_lower, c.id LIMIT ${} OFFSET ${}) \
+             ORDER BY c.name_lower, c.id",
+            n + 1,
+            n + 2
         );
         let items = with_pool!(&self.db, p => {
-            let rows = sqlx::query(&sql)
-                .bind(&search).bind(&plan).bind(state).bind(owner)
-                .bind(page.limit()).bind(page.offset())
-                .fetch_all(p).await?;
+            let mut q = sqlx::query(&sql);
+            for b in &binds {
+                q = match b {
+                    Bind::Text(t) => q.bind(t.clone()),
+                    Bind::Int(i) => q.bind(*i),
+                };
+            }
+            let rows = q.bind(page.limit()).bind(page.offset()).fetch_all(p).await?;
             rows.iter().map(summary_from_row).collect::<Result<Vec<_>>>()
         })?;
-        let count_sql = format!("SELECT COUNT(*) {LIST_FROM}");
-        let total: i64 = with_pool!(&self.db, p => sqlx::query_scalar(&count_sql)
-            .bind(&search).bind(&plan).bind(state).bind(owner)
-            .fetch_one(p).await)?;
+        let count_sql = format!("SELECT COUNT(*) {from_where}");
+        let total: i64 = with_pool!(&self.db, p => {
+            let mut q = sqlx::query_scalar(&count_sql);
+            for b in &binds {
+                q = match b {
+                    Bind::Text(t) => q.bind(t.clone()),
+                    Bind::Int(i) => q.bind(*i),
+                };
+            }
+            q.fetch_one(p).await
+        })?;
         Ok(Page::new(items, page, total))
     }
 

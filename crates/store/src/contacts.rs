@@ -88,6 +88,9 @@ impl Store {
         input: &ContactInput,
     ) -> Result<Contact> {
         let client = self.client_by_id(client_id).await?;
+        if client.deleted {
+            return Err(StoreError::NotFound("client"));
+        }
         let now = now_ms();
         let mut tx = self.begin().await?;
         let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(

@@ -12,6 +12,7 @@ use crate::{now_ms, with_pool, with_tx, Actor, Result, Store, StoreError, Tx};
 pub struct Contract {
     pub id: i64,
     pub client_id: i64,
+    pub client_slug: String,
     pub plan_code: String,
     pub plan_name: String,
     pub support_model: SupportModel,
@@ -41,6 +42,7 @@ fn contract_from_row(r: &impl RowExt) -> Result<Contract> {
     Ok(Contract {
         id: r.int("id")?,
         client_id: r.int("client_id")?,
+        client_slug: r.text("client_slug")?,
         plan_code: r.text("plan_code")?,
         plan_name: r.text("plan_name")?,
         support_model: parsed(
@@ -94,9 +96,9 @@ fn stored_fields(c: &Contract) -> Vec<(&'static str, String)> {
     ]
 }
 
-const SELECT: &str = "SELECT ct.id, ct.client_id, p.code AS plan_code, p.name AS plan_name, ct.support_model, ct.stabilization_weeks, \
+const SELECT: &str = "SELECT ct.id, ct.client_id, cl.slug AS client_slug, p.code AS plan_code, p.name AS plan_name, ct.support_model, ct.stabilization_weeks, \
     ct.start_date, ct.billing_period, ct.renewal_date, ct.state, ct.created_at, ct.updated_at \
-    FROM contracts ct JOIN plans p ON p.id = ct.plan_id";
+    FROM contracts ct JOIN plans p ON p.id = ct.plan_id JOIN clients cl ON cl.id = ct.client_id";
 
 impl Store {
     async fn plan_id(&self, code: &str) -> Result<i64> {
@@ -141,6 +143,8 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *c)
             .await)?;
+        with_tx!(tx, c => sqlx::query("UPDATE clients SET current_contract_id = $1 WHERE id = $2")
+            .bind(id).bind(client_id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
         with_tx!(tx, c => sqlx::query(
             "INSERT INTO contract_plan_changes (contract_id, from_plan_id, to_plan_id, effective_date, changed_by, changed_at) VALUES ($1, NULL, $2, $3, $4, $5)")
             .bind(id).bind(plan_id).bind(input.start_date.to_string()).bind(&actor.label).bind(now)
@@ -296,6 +300,8 @@ impl Store {
         with_tx!(&mut tx, c => {
             sqlx::query("DELETE FROM contract_plan_changes WHERE contract_id = $1").bind(id).execute(&mut *c).await.map(|r| r.rows_affected())?;
             sqlx::query("DELETE FROM contracts WHERE id = $1").bind(id).execute(&mut *c).await.map(|r| r.rows_affected())?;
+            sqlx::query("UPDATE clients SET current_contract_id = (SELECT MAX(id) FROM contracts WHERE client_id = $1) WHERE id = $1")
+                .bind(contract.client_id).execute(&mut *c).await.map(|r| r.rows_affected())?;
         });
         let before = stored_fields(&contract);
         audit::record(

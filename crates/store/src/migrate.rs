@@ -31,21 +31,17 @@ impl Store {
         with_pool!(&self.db, p => sqlx::query(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
         ).execute(p).await.map(|r| r.rows_affected()))?;
-        // Two instances starting at once on one PostgreSQL must not both migrate.
+        // Two instances starting at once on one PostgreSQL must not both migrate. The
+        // advisory lock belongs to a session, so it is taken and released on one
+        // connection held for the whole run.
         if let Db::Pg(p) = &self.db {
-            sqlx::query("SELECT pg_advisory_lock(7263001)")
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())?;
+            let mut lock = p.acquire().await?;
+            sqlx::query("SELECT pg_advisory_lock(7263001)").execute(&mut *lock).await?;
+            let result = self.apply_pending().await;
+            sqlx::query("SELECT pg_advisory_unlock(7263001)").execute(&mut *lock).await?;
+            return result;
         }
-        let result = self.apply_pending().await;
-        if let Db::Pg(p) = &self.db {
-            sqlx::query("SELECT pg_advisory_unlock(7263001)")
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())?;
-        }
-        result
+        self.apply_pending().await
     }
 
     async fn apply_pending(&self) -> Result<MigrationReport> {

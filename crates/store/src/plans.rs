@@ -224,6 +224,11 @@ impl Store {
         Ok(plans)
     }
 
+    /// Plan codes, cheapest first: what a plan picker or filter needs.
+    pub async fn plan_codes(&self) -> Result<Vec<String>> {
+        Ok(with_pool!(&self.db, p => sqlx::query_scalar("SELECT code FROM plans ORDER BY monthly_fee_cents, code").fetch_all(p).await)?)
+    }
+
     pub async fn plan_by_code(&self, code: &str) -> Result<Plan> {
         let code = code.trim().to_uppercase();
         let sql = format!("{PLAN_SELECT} WHERE p.code = $1");

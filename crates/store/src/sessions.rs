@@ -1,7 +1,8 @@
 //! Signed-in sessions. The browser holds a random id; the database holds its SHA-256,
 //! so a copy of the database cannot be used to sign in.
 
-use crate::users::User;
+use crate::row::RowExt;
+use crate::users::{user_from_row, User};
 use crate::{now_ms, random_hex, sha256_hex, with_pool, Result, Store};
 
 /// Sessions last a week from sign-in.
@@ -38,21 +39,22 @@ impl Store {
     }
 
     /// The user behind a session cookie, if the session is live and the user enabled.
+    /// One query: this runs on every page.
     pub async fn session_user(&self, secret: &str) -> Result<Option<SessionUser>> {
-        let row: Option<(i64, String)> = with_pool!(&self.db, p => sqlx::query_as(
-            "SELECT s.user_id, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL")
-            .bind(sha256_hex(secret))
-            .bind(now_ms())
-            .fetch_optional(p)
-            .await)?;
-        match row {
-            Some((user_id, csrf_token)) => Ok(Some(SessionUser {
-                user: self.user_by_id(user_id).await?,
-                csrf_token,
-            })),
-            None => Ok(None),
-        }
+        with_pool!(&self.db, p => {
+            let row = sqlx::query(
+                "SELECT u.id, u.email, u.name, u.role, u.timezone, u.disabled_at, s.csrf_token \
+                 FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL")
+                .bind(sha256_hex(secret))
+                .bind(now_ms())
+                .fetch_optional(p)
+                .await?;
+            match row {
+                Some(r) => Ok(Some(SessionUser { user: user_from_row(&r)?, csrf_token: r.text("csrf_token")? })),
+                None => Ok(None),
+            }
+        })
     }
 
     pub async fn delete_session(&self, secret: &str) -> Result<()> {

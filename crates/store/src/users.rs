@@ -26,7 +26,7 @@ pub struct User {
 
 pub const MIN_PASSWORD_LEN: usize = 10;
 
-fn user_from_row(r: &impl RowExt) -> Result<User> {
+pub(crate) fn user_from_row(r: &impl RowExt) -> Result<User> {
     Ok(User {
         id: r.int("id")?,
         email: r.text("email")?,

@@ -26,6 +26,13 @@ mod harness {
 
     /// A fresh PostgreSQL database on the server `TEND_TEST_POSTGRES_URL` names.
     pub async fn postgres() -> Option<Store> {
+        let (store, _) = postgres_empty().await?;
+        store.migrate().await.unwrap();
+        Some(store)
+    }
+
+    /// A fresh, unmigrated PostgreSQL database and its URL.
+    pub async fn postgres_empty() -> Option<(Store, String)> {
         let base = std::env::var("TEND_TEST_POSTGRES_URL")
             .ok()
             .filter(|u| !u.is_empty())?;
@@ -43,8 +50,7 @@ mod harness {
             None => panic!("TEND_TEST_POSTGRES_URL must end with a database name"),
         };
         let store = Store::connect(&url).await.unwrap();
-        store.migrate().await.unwrap();
-        Some(store)
+        Some((store, url))
     }
 
     pub struct TempDir(pub std::path::PathBuf);
@@ -576,4 +582,15 @@ async fn both_engines_have_the_same_tables_and_columns() {
         sqlite.schema_columns().await.unwrap(),
         pg.schema_columns().await.unwrap()
     );
+}
+
+#[tokio::test]
+async fn two_instances_starting_at_once_on_one_postgres_both_migrate_safely() {
+    let Some(first) = harness::postgres_empty().await else { return };
+    let url = first.1.clone();
+    let second = Store::connect(&url).await.unwrap();
+    let (a, b) = tokio::join!(first.0.migrate(), second.migrate());
+    let applied = a.unwrap().applied.len() + b.unwrap().applied.len();
+    assert_eq!(applied, 1, "exactly one instance applies the migration");
+    assert_eq!(second.list_plans().await.unwrap().len(), 3, "default plans are written once");
 }

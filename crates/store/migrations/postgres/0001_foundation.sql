@@ -75,12 +75,14 @@ CREATE TABLE clients (
     business_hours TEXT NOT NULL,
     holidays TEXT NOT NULL,
     owner_id BIGINT REFERENCES users(id),
+    -- The newest contract, kept in step by the store so lists need no per-row subquery.
+    current_contract_id BIGINT,
     notes TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     deleted_at BIGINT
 );
-CREATE INDEX clients_name ON clients(name_lower);
+CREATE INDEX clients_name ON clients(name_lower, id);
 CREATE INDEX clients_owner ON clients(owner_id);
 
 CREATE TABLE contacts (

@@ -180,13 +180,7 @@ async fn page(
         contract_draft,
         contract_errors: Errors(contract_errors),
         effective_date,
-        plans: state
-            .store
-            .list_plans()
-            .await?
-            .into_iter()
-            .map(|p| p.terms.code)
-            .collect(),
+        plans: state.store.plan_codes().await?,
         states: ContractState::ALL.iter().map(|s| s.as_str()).collect(),
         models: SupportModel::ALL.iter().map(|m| m.as_str()).collect(),
         periods: BillingPeriod::ALL.iter().map(|p| p.as_str()).collect(),

@@ -111,13 +111,7 @@ pub async fn list(
     if is_htmx(&headers) {
         return render(&table);
     }
-    let plans = state
-        .store
-        .list_plans()
-        .await?
-        .into_iter()
-        .map(|p| p.terms.code)
-        .collect();
+    let plans = state.store.plan_codes().await?;
     let owners = state.store.list_users().await?;
     render(&ClientsPage {
         nav: Nav::new(&staff, "clients"),
@@ -241,13 +235,7 @@ async fn form_page(
         client,
         contract,
         errors: Errors(errors),
-        plans: state
-            .store
-            .list_plans()
-            .await?
-            .into_iter()
-            .map(|p| p.terms.code)
-            .collect(),
+        plans: state.store.plan_codes().await?,
         owners: state.store.list_users().await?,
         models: SupportModel::ALL.iter().map(|m| m.as_str()).collect(),
         periods: BillingPeriod::ALL.iter().map(|p| p.as_str()).collect(),
