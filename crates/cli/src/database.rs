@@ -50,6 +50,15 @@ pub async fn migrate(config: &Config) -> Result<String, Failure> {
 
 /// A consistent copy of the SQLite database; the schema is left as it is.
 pub async fn backup(config: &Config, file: &Path) -> Result<String, Failure> {
+    let dir = file.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir.filter(|_| !config.is_postgres()) {
+        if !dir.is_dir() {
+            return Err(Failure::new(format!(
+                "file: the directory {} does not exist; create it first",
+                dir.display()
+            )));
+        }
+    }
     let store = open(config, false).await?;
     let result = store.backup_to(file).await;
     store.close().await;

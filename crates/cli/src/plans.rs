@@ -24,7 +24,7 @@ pub async fn list(store: &Store) -> Result<String, Failure> {
         "P1",
         "P2",
         "P3",
-        "CONTRACTS",
+        "LIVE CONTRACTS",
     ]);
     for plan in &plans {
         let t = &plan.terms;

@@ -602,6 +602,12 @@ fn backup_writes_a_copy_and_refuses_to_overwrite_a_file() {
 
     let refused = tend.run(&["backup", "copy.db"]).fails();
     assert!(refused.error_line().contains("already exists"));
+    let nowhere = tend.run(&["backup", "no-such-dir/copy.db"]).fails();
+    assert!(
+        nowhere.error_line().contains("no-such-dir"),
+        "{}",
+        nowhere.error_line()
+    );
 
     // The copy is a working database with the client in it.
     let restored = tend.run(&[
@@ -672,6 +678,22 @@ fn serve_answers_healthz_and_stops_cleanly_on_sigterm() {
         stdout.contains(&format!("Tend is running on {base}")),
         "{stdout}"
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_with_demo_fills_an_empty_database_and_prints_how_to_sign_in() {
+    let tend = Tend::new();
+    let mut server = tend.serve(&["--demo"]);
+    assert_eq!(server.wait_for("/healthz"), 200);
+    let (code, stdout) = server.terminate();
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("sign in as owner@demo.tend with password tend-demo-2026"),
+        "{stdout}"
+    );
+    let list = tend.run(&["client", "list"]).ok().stdout;
+    assert!(list.contains("12 clients"), "{list}");
 }
 
 #[test]
