@@ -1,1 +1,174 @@
-fn main() {}
+//! `tend`: the one binary. Reads the configuration, then runs the web server or one of
+//! the commands that set up and look after the installation.
+
+mod cli;
+mod clients;
+mod config;
+mod database;
+mod demo;
+mod failure;
+mod logging;
+mod password;
+mod plans;
+mod serve;
+mod table;
+mod tokens;
+mod users;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, ClientCommand, Command, PlanCommand, TokenCommand, UserCommand};
+use crate::config::Config;
+use crate::failure::Failure;
+
+fn main() -> ExitCode {
+    // Usage errors are clap's: its message, exit status 2.
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let config = Config::load(&cli.global.flags())?;
+    if let Command::Config = cli.command {
+        // Needs no database and no logging: works even when those are misconfigured.
+        return emit(&config.render());
+    }
+    logging::init(&config)?;
+    let serving = matches!(cli.command, Command::Serve { .. });
+    let runtime = if serving {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        // One command, one connection at a time: a single thread is plenty.
+        tokio::runtime::Builder::new_current_thread()
+    }
+    .enable_all()
+    .build()
+    .map_err(|e| Failure::new(format!("cannot start the async runtime: {e}")))?;
+    let output = runtime.block_on(dispatch(cli.command, &config))?;
+    emit(&output)
+}
+
+/// Runs one command; what it returns is printed on standard output.
+async fn dispatch(command: Command, config: &Config) -> Result<String, Failure> {
+    match command {
+        Command::Config => Ok(config.render()),
+        Command::Serve { demo } => serve::run(config, demo).await.map(|()| String::new()),
+        Command::Migrate => database::migrate(config).await,
+        Command::Backup { file } => database::backup(config, &file).await,
+        command => {
+            let store = database::open(config, true).await?;
+            let result = with_store(command, &store).await;
+            store.close().await;
+            result
+        }
+    }
+}
+
+async fn with_store(command: Command, store: &tend_store::Store) -> Result<String, Failure> {
+    match command {
+        Command::Demo => {
+            let report = demo::load(store).await?;
+            let mut out = format!(
+                "Loaded demo data: {} users, {} clients, {} contacts, {} contracts.\n",
+                report.users, report.clients, report.contacts, report.contracts
+            );
+            if !report.existing_users.is_empty() {
+                out.push_str(&format!(
+                    "Left existing users as they were: {}.\n",
+                    report.existing_users.join(", ")
+                ));
+            }
+            out.push_str(&format!(
+                "Run `tend serve` and {}; maya@ and leo@demo.tend (staff) and sam@demo.tend (viewer) use the same password.\n",
+                demo::sign_in_hint()
+            ));
+            Ok(out)
+        }
+        Command::User(UserCommand::Add {
+            email,
+            role,
+            name,
+            generate_password,
+        }) => users::add(store, &email, &role, name.as_deref(), generate_password).await,
+        Command::User(UserCommand::List) => users::list(store).await,
+        Command::User(UserCommand::Passwd {
+            email,
+            generate_password,
+        }) => users::passwd(store, &email, generate_password).await,
+        Command::Token(TokenCommand::Create { name, scope }) => {
+            tokens::create(store, &name, &scope).await
+        }
+        Command::Token(TokenCommand::List) => tokens::list(store).await,
+        Command::Token(TokenCommand::Revoke { id }) => tokens::revoke(store, id).await,
+        Command::Client(ClientCommand::List {
+            search,
+            plan,
+            state,
+            page,
+            per_page,
+        }) => {
+            clients::list(
+                store,
+                clients::ListArgs {
+                    search,
+                    plan,
+                    state,
+                    page,
+                    per_page,
+                },
+            )
+            .await
+        }
+        Command::Client(ClientCommand::Add {
+            name,
+            slug,
+            timezone,
+            plan,
+            owner,
+        }) => {
+            clients::add(
+                store,
+                clients::AddArgs {
+                    name,
+                    slug,
+                    timezone,
+                    plan,
+                    owner,
+                },
+            )
+            .await
+        }
+        Command::Client(ClientCommand::Show { slug }) => clients::show(store, &slug).await,
+        Command::Plan(PlanCommand::List) => plans::list(store).await,
+        Command::Export { client, output } => {
+            clients::export(store, &client, output.as_deref()).await
+        }
+        Command::Config | Command::Serve { .. } | Command::Migrate | Command::Backup { .. } => {
+            Err(Failure::new("internal: command dispatched twice"))
+        }
+    }
+}
+
+/// Writes a command's output. A closed pipe (`tend client list | head -3`) is not an
+/// error worth reporting.
+fn emit(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::new(format!(
+            "cannot write to standard output: {e}"
+        ))),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,266 @@
+//! The command line: subcommands, their arguments and their help text.
+
+use std::path::PathBuf;
+
+use clap::builder::BoolishValueParser;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Flags, LogFormat};
+
+const EXAMPLES: &str = "\
+Examples:
+  tend serve --demo                      try Tend with demo data on http://127.0.0.1:8080
+  tend user add ana@agency.com --role owner
+  tend client add --name \"Acme Dental\" --timezone America/Chicago --plan GROWTH
+  tend client list --plan GROWTH --state active
+  TEND_DATABASE_URL=postgres://tend@db/tend tend serve --listen 0.0.0.0:8080
+
+Configuration is read from flags, then TEND_* environment variables, then tend.toml,
+then defaults; `tend config` prints the result. See docs/configuration.md.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tend",
+    version,
+    about = "Tend: the support desk for automation retainers.",
+    long_about = "Tend: the support desk for automation retainers.\n\nOne program: the web server (staff UI, client portal, REST API) and the commands to set it up and look after it.",
+    after_help = EXAMPLES,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The configuration flags; each also has an environment variable and a tend.toml key.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Configuration (flag > TEND_* env > tend.toml > default)")]
+pub struct GlobalArgs {
+    /// Address and port the web server listens on [env: TEND_LISTEN] [default: 127.0.0.1:8080]
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Directory of the SQLite file tend.db, created if missing [env: TEND_DATA_DIR] [default: ./data]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database to use; a postgres:// URL switches to PostgreSQL [env: TEND_DATABASE_URL] [default: sqlite://<data-dir>/tend.db]
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// tend.toml to read [env: TEND_CONFIG] [default: ./tend.toml if present]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Mark cookies Secure (when served over HTTPS); --secure-cookies=false turns it off [env: TEND_SECURE_COOKIES] [default: false]
+    #[arg(
+        long,
+        global = true,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = BoolishValueParser::new()
+    )]
+    pub secure_cookies: Option<bool>,
+    /// Log line format [env: TEND_LOG_FORMAT] [default: text]
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// Log filter, e.g. info or tend=debug,sqlx=warn [env: TEND_LOG] [default: info]
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log: Option<String>,
+}
+
+impl GlobalArgs {
+    pub fn flags(&self) -> Flags {
+        Flags {
+            listen: self.listen.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            secure_cookies: self.secure_cookies,
+            log_format: self.log_format,
+            log: self.log.clone(),
+            config: self.config.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server: migrate the database, then serve the UI and API
+    #[command(after_help = "\
+Examples:
+  tend serve                              serve on 127.0.0.1:8080 with ./data/tend.db
+  tend serve --demo                       load demo data into an empty database first
+  tend serve --listen 0.0.0.0:8080 --secure-cookies   behind an HTTPS proxy")]
+    Serve {
+        /// Fill an empty database (no users, no clients) with demo data before serving
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and say what was applied
+    Migrate,
+    /// Fill an empty database with demo data (an agency with a dozen clients)
+    Demo,
+    /// Staff users: add, list, change a password
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens: create, list, revoke
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Clients: list, add, show
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Support plans
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// Copy the SQLite database to a new file while Tend keeps running
+    #[command(after_help = "\
+Example:
+  tend backup backups/tend-$(date +%F).db
+
+On PostgreSQL use pg_dump instead.")]
+    Backup {
+        /// The file to write; it must not exist yet
+        file: PathBuf,
+    },
+    /// Write everything stored about one client as one JSON document
+    #[command(after_help = "\
+Examples:
+  tend export --client brightsmile-dental > brightsmile.json
+  tend export --client brightsmile-dental --output brightsmile.json")]
+    Export {
+        /// The client's slug
+        #[arg(long, value_name = "SLUG")]
+        client: String,
+        /// Write to this file instead of standard output
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Print the effective configuration and where each value came from
+    Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a staff user; the password is read from stdin or generated and printed once
+    #[command(after_help = "\
+The password is read from standard input (one line) when it is not a terminal;
+otherwise a strong one is generated and printed once.
+
+Examples:
+  tend user add ana@agency.com --role owner --name \"Ana Silva\"
+  printf '%s\\n' \"$PASSWORD\" | tend user add sam@agency.com --role viewer")]
+    Add {
+        /// Email address the user signs in with
+        email: String,
+        /// owner (everything, including plans), staff (day-to-day work) or viewer (read only)
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+        /// Display name (default: the part of the email before @)
+        #[arg(long)]
+        name: Option<String>,
+        /// Generate a password even when standard input is not a terminal
+        #[arg(long)]
+        generate_password: bool,
+    },
+    /// List staff users
+    List,
+    /// Set a new password for a user (and sign them out everywhere)
+    #[command(after_help = "\
+Examples:
+  tend user passwd ana@agency.com                     generate and print a new password
+  printf '%s\\n' \"$PASSWORD\" | tend user passwd ana@agency.com")]
+    Passwd {
+        /// The user's email address
+        email: String,
+        /// Generate a password even when standard input is not a terminal
+        #[arg(long)]
+        generate_password: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print its secret once
+    #[command(after_help = "\
+Example:
+  tend token create --name \"Zapier sync\" --scope write
+
+Send it as `Authorization: Bearer <secret>`.")]
+    Create {
+        /// What the token is for, to recognise it later
+        #[arg(long)]
+        name: String,
+        /// read (GET only) or write
+        #[arg(long, value_name = "SCOPE")]
+        scope: String,
+    },
+    /// List API tokens (never their secrets)
+    List,
+    /// Revoke an API token by id (see `tend token list`)
+    Revoke {
+        /// The token's id
+        id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// List clients with their plan and contract state, a page at a time
+    #[command(after_help = "\
+Examples:
+  tend client list
+  tend client list --search dental
+  tend client list --plan GROWTH --state active --page 2 --per-page 10")]
+    List {
+        /// Part of the name or slug
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
+        /// Only clients whose current contract is on this plan
+        #[arg(long, value_name = "CODE")]
+        plan: Option<String>,
+        /// Only clients whose current contract is active, paused, offboarding or ended
+        #[arg(long)]
+        state: Option<String>,
+        /// Page number, from 1
+        #[arg(long, value_name = "N")]
+        page: Option<u32>,
+        /// Clients per page (1 to 200)
+        #[arg(long, value_name = "N")]
+        per_page: Option<u32>,
+    },
+    /// Add a client with a monthly-retainer contract on a plan, starting today
+    #[command(after_help = "\
+The client and its contract are stored together or not at all. The contract starts
+today in the client's timezone and renews a month later.
+
+Example:
+  tend client add --name \"Acme Dental\" --slug acme-dental --timezone America/Chicago --plan GROWTH")]
+    Add {
+        /// The business's name
+        #[arg(long)]
+        name: String,
+        /// Short identifier: lowercase letters, digits, hyphens (default: made from the name)
+        #[arg(long)]
+        slug: Option<String>,
+        /// IANA timezone the client works in, e.g. America/Chicago or Europe/London
+        #[arg(long, value_name = "ZONE")]
+        timezone: String,
+        /// Plan code, e.g. STARTER, GROWTH or ENTERPRISE (see `tend plan list`)
+        #[arg(long, value_name = "CODE")]
+        plan: String,
+        /// Email of the staff user who owns the client technically
+        #[arg(long, value_name = "EMAIL")]
+        owner: Option<String>,
+    },
+    /// Show a client: contract, plan, contacts, business hours
+    Show {
+        /// The client's slug
+        slug: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// List plans: fee, hours, rollover, rates and response targets
+    List,
+}

@@ -1,0 +1,877 @@
+//! The `tend` binary as a user runs it: each test gets a fresh data directory (and, when
+//! `TEND_TEST_POSTGRES_URL` is set, the PostgreSQL test gets a fresh database).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+mod harness {
+    use super::*;
+
+    /// Every variable `tend` reads, removed from the inherited environment so that the
+    /// machine running the tests cannot change what they see.
+    const TEND_VARS: [&str; 8] = [
+        "TEND_LISTEN",
+        "TEND_DATA_DIR",
+        "TEND_DATABASE_URL",
+        "TEND_CONFIG",
+        "TEND_SECURE_COOKIES",
+        "TEND_LOG_FORMAT",
+        "TEND_LOG",
+        "RUST_LOG",
+    ];
+
+    /// One installation: a working directory with its own data directory.
+    pub struct Tend {
+        pub dir: PathBuf,
+        database_url: Option<String>,
+        drop_database: Option<(String, String)>,
+    }
+
+    pub struct Run {
+        pub code: Option<i32>,
+        pub stdout: String,
+        pub stderr: String,
+    }
+
+    impl Run {
+        fn from(output: Output) -> Self {
+            Self {
+                code: output.status.code(),
+                stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            }
+        }
+
+        #[track_caller]
+        pub fn ok(self) -> Self {
+            assert_eq!(
+                self.code,
+                Some(0),
+                "expected success\nstdout:\n{}\nstderr:\n{}",
+                self.stdout,
+                self.stderr
+            );
+            self
+        }
+
+        /// A failure reported the way every command reports one: one `error: ` line.
+        #[track_caller]
+        pub fn fails(self) -> Self {
+            assert_eq!(
+                self.code,
+                Some(1),
+                "expected exit status 1\nstdout:\n{}\nstderr:\n{}",
+                self.stdout,
+                self.stderr
+            );
+            let errors: Vec<&str> = self
+                .stderr
+                .lines()
+                .filter(|l| !l.contains(" INFO ") && !l.contains(" WARN "))
+                .collect();
+            assert_eq!(errors.len(), 1, "one error line, got:\n{}", self.stderr);
+            assert!(errors[0].starts_with("error: "), "{}", errors[0]);
+            self
+        }
+
+        pub fn error_line(&self) -> &str {
+            self.stderr
+                .lines()
+                .find(|l| l.starts_with("error: "))
+                .unwrap_or("")
+        }
+    }
+
+    impl Tend {
+        /// A fresh SQLite installation in a temporary directory.
+        pub fn new() -> Self {
+            let dir = std::env::temp_dir().join(format!("tend-cli-{}", tend_store::random_hex(6)));
+            std::fs::create_dir_all(&dir).unwrap();
+            Self {
+                dir,
+                database_url: None,
+                drop_database: None,
+            }
+        }
+
+        /// A fresh PostgreSQL database on the server `TEND_TEST_POSTGRES_URL` names,
+        /// created through tend_store (no psql needed); `None` when the variable is unset.
+        pub fn postgres() -> Option<Self> {
+            let base = std::env::var("TEND_TEST_POSTGRES_URL")
+                .ok()
+                .filter(|u| !u.is_empty())?;
+            let name = format!("tend_t_{}", tend_store::random_hex(6));
+            admin_sql(&base, &format!("CREATE DATABASE {name}"));
+            let url = match base.rsplit_once('/') {
+                Some((server, _)) => format!("{server}/{name}"),
+                None => panic!("TEND_TEST_POSTGRES_URL must end with a database name"),
+            };
+            let mut tend = Self::new();
+            tend.database_url = Some(url);
+            tend.drop_database = Some((base, name));
+            Some(tend)
+        }
+
+        pub fn data_dir(&self) -> PathBuf {
+            self.dir.join("data")
+        }
+
+        /// `tend ARGS` in this installation's directory, with only its own settings.
+        pub fn command(&self, args: &[&str]) -> Command {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_tend"));
+            for var in TEND_VARS {
+                cmd.env_remove(var);
+            }
+            cmd.current_dir(&self.dir)
+                .env("TEND_DATA_DIR", self.data_dir())
+                .args(args)
+                .stdin(Stdio::null());
+            if let Some(url) = &self.database_url {
+                cmd.env("TEND_DATABASE_URL", url);
+            }
+            cmd
+        }
+
+        pub fn run(&self, args: &[&str]) -> Run {
+            Run::from(self.command(args).output().unwrap())
+        }
+
+        pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+            let mut cmd = self.command(args);
+            for (k, v) in env {
+                cmd.env(k, v);
+            }
+            Run::from(cmd.output().unwrap())
+        }
+
+        /// `tend ARGS` with `input` piped to standard input.
+        pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Run {
+            let mut child = self
+                .command(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+            Run::from(child.wait_with_output().unwrap())
+        }
+
+        /// Starts `tend serve` on a free port; the child is killed when the guard drops.
+        pub fn serve(&self, extra: &[&str]) -> Server {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let listen = format!("127.0.0.1:{port}");
+            let mut args = vec!["serve", "--listen", listen.as_str()];
+            args.extend_from_slice(extra);
+            let child = self
+                .command(&args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            Server {
+                child: Some(child),
+                base: format!("http://{listen}"),
+            }
+        }
+    }
+
+    impl Drop for Tend {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+            if let Some((base, name)) = self.drop_database.take() {
+                admin_sql(
+                    &base,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                );
+            }
+        }
+    }
+
+    fn admin_sql(base_url: &str, sql: &str) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let admin = tend_store::Store::connect(base_url).await.unwrap();
+            if let tend_store::Db::Pg(pool) = &admin.db {
+                sqlx::query(sql).execute(pool).await.unwrap();
+            }
+            admin.close().await;
+        });
+    }
+
+    pub struct Server {
+        child: Option<Child>,
+        pub base: String,
+    }
+
+    impl Server {
+        /// GET `path`'s status, polling until the server answers (at most ~10 s).
+        pub fn wait_for(&mut self, path: &str) -> u16 {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .timeout_global(Some(Duration::from_secs(2)))
+                .http_status_as_error(false)
+                .build()
+                .into();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if let Ok(response) = agent.get(&format!("{}{path}", self.base)).call() {
+                    return response.status().as_u16();
+                }
+                if let Some(child) = self.child.as_mut() {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        panic!("tend serve exited early with {status}");
+                    }
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "tend serve did not answer within 10 s"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+
+        /// Sends SIGTERM and returns the exit status and standard output.
+        #[cfg(unix)]
+        pub fn terminate(mut self) -> (Option<i32>, String) {
+            let child = self.child.take().unwrap();
+            let sent = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(sent.success());
+            let output = child.wait_with_output().unwrap();
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+            )
+        }
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            if let Some(mut child) = self.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+
+    pub fn write(path: &Path, text: &str) {
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+use harness::{write, Tend};
+
+fn add_acme(tend: &Tend) -> harness::Run {
+    tend.run(&[
+        "client",
+        "add",
+        "--name",
+        "Acme Dental",
+        "--slug",
+        "acme-dental",
+        "--timezone",
+        "America/Chicago",
+        "--plan",
+        "GROWTH",
+    ])
+}
+
+#[test]
+fn migrate_applies_the_schema_once_and_then_says_it_is_current() {
+    let tend = Tend::new();
+    let first = tend.run(&["migrate"]).ok();
+    assert!(
+        first.stdout.contains("applied 0001_foundation"),
+        "{}",
+        first.stdout
+    );
+    assert!(first.stdout.contains("STARTER, GROWTH and ENTERPRISE"));
+    assert!(tend.data_dir().join("tend.db").is_file());
+    let second = tend.run(&["migrate"]).ok();
+    assert!(second.stdout.contains("is current"), "{}", second.stdout);
+    assert!(!second.stdout.contains("applied"));
+}
+
+#[test]
+fn a_user_added_with_a_password_on_stdin_can_be_listed_and_the_password_is_not_echoed() {
+    let tend = Tend::new();
+    let added = tend
+        .run_with_stdin(
+            &[
+                "user",
+                "add",
+                "ana@agency.example",
+                "--role",
+                "owner",
+                "--name",
+                "Ana Silva",
+            ],
+            "correct horse battery staple\n",
+        )
+        .ok();
+    assert!(added
+        .stdout
+        .contains("Added owner ana@agency.example (Ana Silva)"));
+    assert!(!added.stdout.contains("correct horse"));
+    let list = tend.run(&["user", "list"]).ok();
+    let row = list
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("ana@agency.example"))
+        .expect("the user is listed");
+    assert!(row.contains("Ana Silva") && row.contains("owner") && row.contains("active"));
+}
+
+#[test]
+fn a_user_added_without_a_password_gets_a_generated_one_printed_once() {
+    let tend = Tend::new();
+    let added = tend
+        .run(&[
+            "user",
+            "add",
+            "bo@agency.example",
+            "--role",
+            "staff",
+            "--generate-password",
+        ])
+        .ok();
+    let password = added
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Password: "))
+        .expect("a password line")
+        .to_string();
+    assert_eq!(password.len(), 32, "{password}");
+    assert!(password.chars().all(|c| c.is_ascii_hexdigit()));
+    assert!(added.stdout.contains("shown once"));
+    assert!(!tend.run(&["user", "list"]).ok().stdout.contains(&password));
+}
+
+#[test]
+fn a_password_shorter_than_ten_characters_is_refused_and_no_user_is_added() {
+    let tend = Tend::new();
+    let refused = tend
+        .run_with_stdin(
+            &["user", "add", "cy@agency.example", "--role", "viewer"],
+            "short\n",
+        )
+        .fails();
+    assert!(
+        refused.error_line().starts_with("error: password: "),
+        "{}",
+        refused.error_line()
+    );
+    assert!(!tend
+        .run(&["user", "list"])
+        .ok()
+        .stdout
+        .contains("cy@agency.example"));
+}
+
+#[test]
+fn a_new_password_can_be_set_from_stdin_for_an_existing_user_only() {
+    let tend = Tend::new();
+    tend.run(&[
+        "user",
+        "add",
+        "di@agency.example",
+        "--role",
+        "staff",
+        "--generate-password",
+    ])
+    .ok();
+    let changed = tend
+        .run_with_stdin(
+            &["user", "passwd", "di@agency.example"],
+            "a much better password\n",
+        )
+        .ok();
+    assert!(changed
+        .stdout
+        .contains("Changed the password of di@agency.example"));
+    let unknown = tend
+        .run_with_stdin(
+            &["user", "passwd", "nobody@agency.example"],
+            "a much better password\n",
+        )
+        .fails();
+    assert!(unknown.error_line().contains("nobody@agency.example"));
+}
+
+#[test]
+fn a_token_secret_is_printed_once_and_never_listed() {
+    let tend = Tend::new();
+    let created = tend
+        .run(&[
+            "token",
+            "create",
+            "--name",
+            "Zapier sync",
+            "--scope",
+            "write",
+        ])
+        .ok();
+    let secret = created
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Secret: "))
+        .expect("a secret line")
+        .to_string();
+    assert!(secret.starts_with("tend_") && secret.len() > 30, "{secret}");
+    assert!(created.stdout.contains("cannot be shown again"));
+
+    let list = tend.run(&["token", "list"]).ok();
+    assert!(list.stdout.contains("Zapier sync") && list.stdout.contains("write"));
+    assert!(!list.stdout.contains(&secret), "the list shows the secret");
+
+    tend.run(&["token", "revoke", "1"]).ok();
+    assert!(tend.run(&["token", "list"]).ok().stdout.contains("revoked"));
+    tend.run(&["token", "revoke", "1"]).fails();
+}
+
+#[test]
+fn a_client_added_with_a_plan_is_listed_and_shown_with_its_contract() {
+    let tend = Tend::new();
+    let added = add_acme(&tend).ok();
+    assert!(added
+        .stdout
+        .contains("Created client Acme Dental (acme-dental)"));
+    assert!(added.stdout.contains("monthly-retainer on GROWTH"));
+
+    let list = tend.run(&["client", "list"]).ok();
+    let row = list
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Acme Dental"))
+        .expect("the client is listed");
+    for cell in ["acme-dental", "GROWTH", "active", "America/Chicago"] {
+        assert!(row.contains(cell), "{cell} in {row}");
+    }
+    assert!(list.stdout.contains("page 1 of 1, 1 client"));
+
+    let show = tend.run(&["client", "show", "acme-dental"]).ok().stdout;
+    for part in [
+        "Acme Dental (acme-dental)",
+        "monthly-retainer, billed monthly",
+        "Plan GROWTH (Growth)",
+        "$1,200/month, 10 h included",
+        "Business hours (America/Chicago)",
+        "09:00–17:00",
+        "Contacts",
+    ] {
+        assert!(show.contains(part), "{part} in\n{show}");
+    }
+}
+
+#[test]
+fn a_duplicate_slug_is_refused_in_one_line_and_the_first_client_stays_alone() {
+    let tend = Tend::new();
+    add_acme(&tend).ok();
+    let again = add_acme(&tend).fails();
+    assert!(
+        again.error_line().starts_with("error: slug: "),
+        "{}",
+        again.error_line()
+    );
+    assert!(tend
+        .run(&["client", "list"])
+        .ok()
+        .stdout
+        .contains("page 1 of 1, 1 client"));
+}
+
+#[test]
+fn an_unknown_timezone_is_refused_naming_the_timezone_field() {
+    let tend = Tend::new();
+    let refused = tend
+        .run(&[
+            "client",
+            "add",
+            "--name",
+            "Mars Base",
+            "--timezone",
+            "Mars/X",
+            "--plan",
+            "GROWTH",
+        ])
+        .fails();
+    assert!(
+        refused
+            .error_line()
+            .starts_with("error: timezone: \"Mars/X\" is not an IANA timezone"),
+        "{}",
+        refused.error_line()
+    );
+}
+
+#[test]
+fn a_client_whose_contract_cannot_be_stored_is_not_stored_either() {
+    let tend = Tend::new();
+    let refused = tend
+        .run(&[
+            "client",
+            "add",
+            "--name",
+            "Acme Dental",
+            "--timezone",
+            "America/Chicago",
+            "--plan",
+            "PLATINUM",
+        ])
+        .fails();
+    assert!(
+        refused.error_line().contains("plan"),
+        "{}",
+        refused.error_line()
+    );
+    assert!(tend
+        .run(&["client", "list"])
+        .ok()
+        .stdout
+        .contains("No clients yet"));
+}
+
+#[test]
+fn showing_a_client_that_does_not_exist_names_the_slug() {
+    let tend = Tend::new();
+    let missing = tend.run(&["client", "show", "nobody"]).fails();
+    assert!(missing.error_line().contains("\"nobody\""));
+}
+
+#[test]
+fn plan_list_shows_the_three_default_tiers_with_their_fees() {
+    let tend = Tend::new();
+    let out = tend.run(&["plan", "list"]).ok().stdout;
+    for (code, fee) in [
+        ("STARTER", "$500"),
+        ("GROWTH", "$1,200"),
+        ("ENTERPRISE", "$2,500"),
+    ] {
+        let row = out
+            .lines()
+            .find(|l| l.starts_with(code))
+            .unwrap_or_else(|| panic!("{code} is listed:\n{out}"));
+        assert!(row.contains(fee), "{fee} in {row}");
+    }
+    let growth = out.lines().find(|l| l.starts_with("GROWTH")).unwrap();
+    assert!(growth.contains("10 h") && growth.contains("5 h / 15 h") && growth.contains("$150/h"));
+}
+
+#[test]
+fn export_is_one_json_document_with_everything_about_the_client() {
+    let tend = Tend::new();
+    add_acme(&tend).ok();
+    let out = tend.run(&["export", "--client", "acme-dental"]).ok().stdout;
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(doc["client"]["slug"], "acme-dental");
+    assert_eq!(doc["contracts"][0]["plan_code"], "GROWTH");
+    assert!(!doc["audit_log"].as_array().unwrap().is_empty());
+
+    tend.run(&["export", "--client", "acme-dental", "--output", "acme.json"])
+        .ok();
+    let file = std::fs::read_to_string(tend.dir.join("acme.json")).unwrap();
+    let from_file: serde_json::Value = serde_json::from_str(&file).unwrap();
+    assert_eq!(from_file["client"]["name"], "Acme Dental");
+
+    tend.run(&["export", "--client", "nobody"]).fails();
+}
+
+#[test]
+fn backup_writes_a_copy_and_refuses_to_overwrite_a_file() {
+    let tend = Tend::new();
+    add_acme(&tend).ok();
+    tend.run(&["backup", "copy.db"]).ok();
+    let copy = tend.dir.join("copy.db");
+    assert!(std::fs::metadata(&copy).unwrap().len() > 0);
+
+    let refused = tend.run(&["backup", "copy.db"]).fails();
+    assert!(refused.error_line().contains("already exists"));
+    let nowhere = tend.run(&["backup", "no-such-dir/copy.db"]).fails();
+    assert!(
+        nowhere.error_line().contains("no-such-dir"),
+        "{}",
+        nowhere.error_line()
+    );
+
+    // The copy is a working database with the client in it.
+    let restored = tend.run(&[
+        "client",
+        "list",
+        "--database-url",
+        &format!("sqlite://{}", copy.display()),
+    ]);
+    assert!(restored.ok().stdout.contains("acme-dental"));
+}
+
+#[test]
+fn demo_fills_an_empty_database_once() {
+    let tend = Tend::new();
+    let demo = tend.run(&["demo"]).ok();
+    assert!(demo.stdout.contains("12 clients"), "{}", demo.stdout);
+    assert!(demo.stdout.contains("owner@demo.tend") && demo.stdout.contains("tend-demo-2026"));
+
+    let list = tend.run(&["client", "list"]).ok().stdout;
+    for slug in [
+        "brightsmile-dental",
+        "harper-academy",
+        "ledgerly",
+        "hale-whitmore",
+    ] {
+        assert!(list.contains(slug), "{slug} in\n{list}");
+    }
+    assert!(list.contains("page 1 of 1, 12 clients"));
+
+    let paged = tend.run(&["client", "list", "--per-page", "5"]).ok().stdout;
+    assert!(paged.contains("page 1 of 3, 12 clients"), "{paged}");
+    let growth = tend
+        .run(&["client", "list", "--plan", "growth"])
+        .ok()
+        .stdout;
+    assert!(growth.contains("brightsmile-dental") && !growth.contains("ledgerly"));
+    let paused = tend
+        .run(&["client", "list", "--state", "paused"])
+        .ok()
+        .stdout;
+    assert!(paused.contains("page 1 of 1, 1 client\n"), "{paused}");
+    tend.run(&["client", "list", "--state", "sleeping"]).fails();
+
+    let upgraded = tend
+        .run(&["client", "show", "brightsmile-dental"])
+        .ok()
+        .stdout;
+    assert!(upgraded.contains("STARTER from") && upgraded.contains("then GROWTH from"));
+    let users = tend.run(&["user", "list"]).ok().stdout;
+    for role in ["owner", "staff", "viewer"] {
+        assert!(users.contains(role));
+    }
+
+    let again = tend.run(&["demo"]).fails();
+    assert!(again.error_line().contains("already has 12 client(s)"));
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_answers_healthz_and_stops_cleanly_on_sigterm() {
+    let tend = Tend::new();
+    let mut server = tend.serve(&[]);
+    assert_eq!(server.wait_for("/healthz"), 200);
+    let base = server.base.clone();
+    let (code, stdout) = server.terminate();
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains(&format!("Tend is running on {base}")),
+        "{stdout}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_with_demo_fills_an_empty_database_and_prints_how_to_sign_in() {
+    let tend = Tend::new();
+    let mut server = tend.serve(&["--demo"]);
+    assert_eq!(server.wait_for("/healthz"), 200);
+    let (code, stdout) = server.terminate();
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("sign in as owner@demo.tend with password tend-demo-2026"),
+        "{stdout}"
+    );
+    let list = tend.run(&["client", "list"]).ok().stdout;
+    assert!(list.contains("12 clients"), "{list}");
+}
+
+#[test]
+fn a_taken_port_is_reported_in_one_line() {
+    let tend = Tend::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let refused = tend.run(&["serve", "--listen", &addr]).fails();
+    assert!(
+        refused.error_line().starts_with("error: listen: "),
+        "{}",
+        refused.error_line()
+    );
+}
+
+#[test]
+fn a_flag_beats_the_environment_which_beats_tend_toml_which_beats_the_default() {
+    let tend = Tend::new();
+    let listen = |run: harness::Run| -> String {
+        run.ok()
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("listen = "))
+            .unwrap()
+            .to_string()
+    };
+    assert!(listen(tend.run(&["config"])).contains("\"127.0.0.1:8080\""));
+
+    write(
+        &tend.dir.join("tend.toml"),
+        "listen = \"127.0.0.1:7001\"\nlog_format = \"json\"\n",
+    );
+    let from_file = listen(tend.run(&["config"]));
+    assert!(
+        from_file.contains("7001") && from_file.contains("# tend.toml"),
+        "{from_file}"
+    );
+
+    let env = [("TEND_LISTEN", "127.0.0.1:7002")];
+    let from_env = listen(tend.run_env(&["config"], &env));
+    assert!(
+        from_env.contains("7002") && from_env.contains("# TEND_LISTEN"),
+        "{from_env}"
+    );
+
+    // Global flags work after the subcommand and before it.
+    for args in [
+        ["config", "--listen", "127.0.0.1:7003"],
+        ["--listen", "127.0.0.1:7003", "config"],
+    ] {
+        let from_flag = listen(tend.run_env(&args, &env));
+        assert!(
+            from_flag.contains("7003") && from_flag.contains("# --listen"),
+            "{from_flag}"
+        );
+    }
+
+    // Keys the higher layers leave alone still come from the file.
+    let all = tend.run_env(&["config"], &env).ok().stdout;
+    assert!(all.contains("log_format = \"json\""), "{all}");
+}
+
+#[test]
+fn a_config_file_is_found_by_flag_or_environment_and_must_exist() {
+    let tend = Tend::new();
+    write(&tend.dir.join("elsewhere.toml"), "secure_cookies = true\n");
+    let by_flag = tend
+        .run(&["--config", "elsewhere.toml", "config"])
+        .ok()
+        .stdout;
+    assert!(by_flag.contains("secure_cookies = true"), "{by_flag}");
+    let by_env = tend
+        .run_env(
+            &["config"],
+            &[
+                ("TEND_CONFIG", "elsewhere.toml"),
+                ("TEND_SECURE_COOKIES", "no"),
+            ],
+        )
+        .ok()
+        .stdout;
+    assert!(by_env.contains("secure_cookies = false"), "{by_env}");
+
+    let missing = tend.run(&["--config", "missing.toml", "config"]).fails();
+    assert!(missing.error_line().contains("missing.toml"));
+    write(&tend.dir.join("typo.toml"), "lissten = \"0.0.0.0:80\"\n");
+    let typo = tend.run(&["--config", "typo.toml", "config"]).fails();
+    assert!(
+        typo.error_line().contains("lissten"),
+        "{}",
+        typo.error_line()
+    );
+}
+
+#[test]
+fn the_database_url_follows_the_data_dir_unless_given_and_hides_its_password() {
+    let tend = Tend::new();
+    let out = tend.run(&["config", "--data-dir", "/srv/tend"]).ok().stdout;
+    assert!(
+        out.contains("database_url = \"sqlite:///srv/tend/tend.db\""),
+        "{out}"
+    );
+    let pg = tend
+        .run(&[
+            "config",
+            "--database-url",
+            "postgres://tend:hunter22@db/tend",
+        ])
+        .ok()
+        .stdout;
+    assert!(
+        pg.contains("postgres://tend:***@db/tend") && !pg.contains("hunter22"),
+        "{pg}"
+    );
+}
+
+#[test]
+fn usage_errors_keep_clap_format_and_exit_with_status_two() {
+    let tend = Tend::new();
+    let run = tend.run(&["client", "add", "--name", "No Plan"]);
+    assert_eq!(run.code, Some(2));
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    assert!(run.stderr.contains("--timezone"));
+    assert_eq!(tend.run(&["frobnicate"]).code, Some(2));
+}
+
+#[test]
+fn every_command_has_help() {
+    let tend = Tend::new();
+    let top = tend.run(&["--help"]).ok().stdout;
+    for command in [
+        "serve", "migrate", "demo", "user", "token", "client", "plan", "backup", "export", "config",
+    ] {
+        assert!(top.contains(command), "{command} in --help");
+        tend.run(&[command, "--help"]).ok();
+    }
+    for (group, sub) in [
+        ("user", "add"),
+        ("user", "list"),
+        ("user", "passwd"),
+        ("token", "create"),
+        ("token", "list"),
+        ("token", "revoke"),
+        ("client", "list"),
+        ("client", "add"),
+        ("client", "show"),
+        ("plan", "list"),
+    ] {
+        let help = tend.run(&[group, sub, "--help"]).ok().stdout;
+        assert!(
+            help.contains("TEND_DATA_DIR"),
+            "{group} {sub} --help lists the configuration"
+        );
+    }
+}
+
+#[test]
+fn on_postgresql_clients_are_added_and_listed_the_same_way() {
+    let Some(tend) = Tend::postgres() else {
+        eprintln!("TEND_TEST_POSTGRES_URL is not set; skipping the PostgreSQL run");
+        return;
+    };
+    let migrated = tend.run(&["migrate"]).ok();
+    assert!(
+        migrated.stdout.contains("applied 0001_foundation"),
+        "{}",
+        migrated.stdout
+    );
+    assert!(migrated.stdout.contains("postgres://"));
+    add_acme(&tend).ok();
+    add_acme(&tend).fails();
+    let list = tend.run(&["client", "list"]).ok().stdout;
+    assert!(
+        list.contains("acme-dental") && list.contains("page 1 of 1, 1 client"),
+        "{list}"
+    );
+    let refused = tend.run(&["backup", "copy.db"]).fails();
+    assert!(refused.error_line().contains("pg_dump"));
+    // No SQLite file was made on the side.
+    assert!(!tend.data_dir().join("tend.db").exists());
+}
