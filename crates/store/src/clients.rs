@@ -162,8 +162,14 @@ fn list_filter(filter: &ClientFilter) -> (String, Vec<Bind>) {
     let mut needs_contract = false;
     let search = filter.search.as_deref().map(str::trim).unwrap_or("");
     if !search.is_empty() {
-        binds.push(Bind::Text(format!("%{}%", search.to_lowercase().replace(['%', '_'], ""))));
-        conds.push(format!("(c.name_lower LIKE ${n} OR c.slug LIKE ${n})", n = binds.len()));
+        binds.push(Bind::Text(format!(
+            "%{}%",
+            search.to_lowercase().replace(['%', '_'], "")
+        )));
+        conds.push(format!(
+            "(c.name_lower LIKE ${n} OR c.slug LIKE ${n})",
+            n = binds.len()
+        ));
     }
     let plan = filter.plan.as_deref().unwrap_or("").trim().to_uppercase();
     if !plan.is_empty() {
@@ -216,7 +222,11 @@ async fn owner_id(store: &Store, input: &ClientInput) -> Result<Option<i64>> {
 impl Store {
     /// One page of clients, by name. The page's ids are chosen first and only those rows
     /// are joined for display, so a deep page costs no more than the first.
-    pub async fn list_clients(&self, filter: &ClientFilter, page: PageRequest) -> Result<Page<ClientSummary>> {
+    pub async fn list_clients(
+        &self,
+        filter: &ClientFilter,
+        page: PageRequest,
+    ) -> Result<Page<ClientSummary>> {
         let (from_where, binds) = list_filter(filter);
         let n = binds.len();
         let sql = format!(

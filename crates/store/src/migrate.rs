@@ -28,23 +28,28 @@ impl Store {
     /// Applies every migration not yet applied, each in its own transaction. On a new
     /// database it also writes the default plans (data, editable afterwards).
     pub async fn migrate(&self) -> Result<MigrationReport> {
-        with_pool!(&self.db, p => sqlx::query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
-        ).execute(p).await.map(|r| r.rows_affected()))?;
-        // Two instances starting at once on one PostgreSQL must not both migrate. The
-        // advisory lock belongs to a session, so it is taken and released on one
-        // connection held for the whole run.
+        // Two instances starting at once on one PostgreSQL must not both migrate (even
+        // CREATE TABLE IF NOT EXISTS races there). The advisory lock belongs to a session,
+        // so it is taken and released on one connection held for the whole run. SQLite
+        // serialises writers with its own database lock.
         if let Db::Pg(p) = &self.db {
             let mut lock = p.acquire().await?;
-            sqlx::query("SELECT pg_advisory_lock(7263001)").execute(&mut *lock).await?;
+            sqlx::query("SELECT pg_advisory_lock(7263001)")
+                .execute(&mut *lock)
+                .await?;
             let result = self.apply_pending().await;
-            sqlx::query("SELECT pg_advisory_unlock(7263001)").execute(&mut *lock).await?;
+            sqlx::query("SELECT pg_advisory_unlock(7263001)")
+                .execute(&mut *lock)
+                .await?;
             return result;
         }
         self.apply_pending().await
     }
 
     async fn apply_pending(&self) -> Result<MigrationReport> {
+        with_pool!(&self.db, p => sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+        ).execute(p).await.map(|r| r.rows_affected()))?;
         let done: Vec<i64> = with_pool!(&self.db, p => sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(p).await)?;
         let mut report = MigrationReport::default();
         for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {

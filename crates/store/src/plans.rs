@@ -226,7 +226,9 @@ impl Store {
 
     /// Plan codes, cheapest first: what a plan picker or filter needs.
     pub async fn plan_codes(&self) -> Result<Vec<String>> {
-        Ok(with_pool!(&self.db, p => sqlx::query_scalar("SELECT code FROM plans ORDER BY monthly_fee_cents, code").fetch_all(p).await)?)
+        Ok(
+            with_pool!(&self.db, p => sqlx::query_scalar("SELECT code FROM plans ORDER BY monthly_fee_cents, code").fetch_all(p).await)?,
+        )
     }
 
     pub async fn plan_by_code(&self, code: &str) -> Result<Plan> {

@@ -586,11 +586,17 @@ async fn both_engines_have_the_same_tables_and_columns() {
 
 #[tokio::test]
 async fn two_instances_starting_at_once_on_one_postgres_both_migrate_safely() {
-    let Some(first) = harness::postgres_empty().await else { return };
+    let Some(first) = harness::postgres_empty().await else {
+        return;
+    };
     let url = first.1.clone();
     let second = Store::connect(&url).await.unwrap();
     let (a, b) = tokio::join!(first.0.migrate(), second.migrate());
     let applied = a.unwrap().applied.len() + b.unwrap().applied.len();
     assert_eq!(applied, 1, "exactly one instance applies the migration");
-    assert_eq!(second.list_plans().await.unwrap().len(), 3, "default plans are written once");
+    assert_eq!(
+        second.list_plans().await.unwrap().len(),
+        3,
+        "default plans are written once"
+    );
 }

@@ -27,15 +27,28 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 async fn main() {
     let dir = std::env::temp_dir().join(format!("tend-bench-{}", tend_store::random_hex(6)));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let store = Store::connect(&format!("sqlite://{}/tend.db", dir.display())).await.expect("open");
+    let store = Store::connect(&format!("sqlite://{}/tend.db", dir.display()))
+        .await
+        .expect("open");
     store.migrate().await.expect("migrate");
     let actor = Actor::system("bench");
     let owner = store
-        .create_user(&actor, &Email::parse("owner@bench.test").expect("email"), "Owner", Role::Owner, "bench password 123")
+        .create_user(
+            &actor,
+            &Email::parse("owner@bench.test").expect("email"),
+            "Owner",
+            Role::Owner,
+            "bench password 123",
+        )
         .await
         .expect("user");
     let plans = ["STARTER", "GROWTH", "ENTERPRISE"];
-    let zones = ["America/New_York", "Europe/London", "Australia/Sydney", "America/Los_Angeles"];
+    let zones = [
+        "America/New_York",
+        "Europe/London",
+        "Australia/Sydney",
+        "America/Los_Angeles",
+    ];
     let started = Instant::now();
     let mut tx = store.begin().await.expect("tx");
     for i in 0..CLIENTS {
@@ -43,19 +56,35 @@ async fn main() {
             name: format!("Client {i:05} Automations"),
             slug: format!("client-{i:05}"),
             timezone: zones[i % zones.len()].into(),
-            owner_email: if i % 2 == 0 { "owner@bench.test".into() } else { String::new() },
+            owner_email: if i % 2 == 0 {
+                "owner@bench.test".into()
+            } else {
+                String::new()
+            },
             ..Default::default()
         }
         .parse()
         .expect("client");
-        let contract = ContractDraft { plan: plans[i % 3].into(), ..Default::default() }
-            .parse(jiff::civil::date(2026, 11, 1))
+        let contract = ContractDraft {
+            plan: plans[i % 3].into(),
+            ..Default::default()
+        }
+        .parse(jiff::civil::date(2026, 11, 1))
+        .expect("contract");
+        let id = store
+            .insert_client(&mut tx, &actor, &client)
+            .await
+            .expect("insert");
+        store
+            .insert_contract(&mut tx, &actor, id, &contract)
+            .await
             .expect("contract");
-        let id = store.insert_client(&mut tx, &actor, &client).await.expect("insert");
-        store.insert_contract(&mut tx, &actor, id, &contract).await.expect("contract");
     }
     tx.commit().await.expect("commit");
-    eprintln!("seeded {CLIENTS} clients in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "seeded {CLIENTS} clients in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let session = store.create_session(owner.id).await.expect("session");
     let cookie = format!("tend_session={}", session.secret);
@@ -77,15 +106,25 @@ async fn main() {
                 req = req.header("hx-request", "true");
             }
             let t = Instant::now();
-            let res = app.clone().oneshot(req.body(Body::empty()).expect("request")).await.expect("response");
+            let res = app
+                .clone()
+                .oneshot(req.body(Body::empty()).expect("request"))
+                .await
+                .expect("response");
             assert_eq!(res.status(), StatusCode::OK);
-            let _ = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
+            let _ = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .expect("body");
             if run >= 10 {
                 times.push(t.elapsed().as_secs_f64() * 1000.0);
             }
         }
         times.sort_by(|a, b| a.total_cmp(b));
-        println!("| {name} | {:.2} | {:.2} | {RUNS} |", percentile(&times, 0.5), percentile(&times, 0.95));
+        println!(
+            "| {name} | {:.2} | {:.2} | {RUNS} |",
+            percentile(&times, 0.5),
+            percentile(&times, 0.95)
+        );
     }
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);

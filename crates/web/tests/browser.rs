@@ -26,22 +26,31 @@ struct Driver {
 
 impl Driver {
     fn start() -> Self {
-        let driver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let driver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = Command::new(&driver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {driver} ({e}); install Debian's chromium and chromium-driver (the test script does)"));
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
         let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(15);
         while agent.get(&format!("{base}/status")).call().is_err() {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             std::thread::sleep(Duration::from_millis(100));
         }
-        let profile = std::env::temp_dir().join(format!("tend-chromium-{}", tend_store::random_hex(6)));
+        let profile =
+            std::env::temp_dir().join(format!("tend-chromium-{}", tend_store::random_hex(6)));
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -51,10 +60,22 @@ impl Driver {
                          "--window-size=1280,900", format!("--user-data-dir={}", profile.display())]
             }
         }}});
-        let mut res = agent.post(&format!("{base}/session")).send_json(&caps).unwrap();
+        let mut res = agent
+            .post(&format!("{base}/session"))
+            .send_json(&caps)
+            .unwrap();
         let body: Value = res.body_mut().read_json().unwrap();
-        let session = body["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no browser session: {body}")).to_string();
-        Driver { child, base, session, agent, profile }
+        let session = body["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no browser session: {body}"))
+            .to_string();
+        Driver {
+            child,
+            base,
+            session,
+            agent,
+            profile,
+        }
     }
 
     fn call(&self, method: &str, path: &str, body: Value) -> Value {
@@ -64,7 +85,10 @@ impl Driver {
             _ => self.agent.post(&url).send_json(&body).unwrap(),
         };
         let value: Value = res.body_mut().read_json().unwrap();
-        assert!(value["value"].get("error").is_none(), "{method} {path}: {value}");
+        assert!(
+            value["value"].get("error").is_none(),
+            "{method} {path}: {value}"
+        );
         value["value"].clone()
     }
 
@@ -77,12 +101,19 @@ impl Driver {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let url = format!("{}/session/{}/element", self.base, self.session);
-            let mut res = self.agent.post(&url).send_json(json!({"using": "css selector", "value": css})).unwrap();
+            let mut res = self
+                .agent
+                .post(&url)
+                .send_json(json!({"using": "css selector", "value": css}))
+                .unwrap();
             let value: Value = res.body_mut().read_json().unwrap();
             if let Some(id) = value["value"][ELEMENT].as_str() {
                 return id.to_string();
             }
-            assert!(Instant::now() < deadline, "no element matches {css}: {value}");
+            assert!(
+                Instant::now() < deadline,
+                "no element matches {css}: {value}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -90,7 +121,11 @@ impl Driver {
     fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css);
         self.call("POST", &format!("/element/{id}/clear"), json!({}));
-        self.call("POST", &format!("/element/{id}/value"), json!({"text": text}));
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            json!({"text": text}),
+        );
     }
 
     fn click(&self, css: &str) {
@@ -100,22 +135,34 @@ impl Driver {
 
     fn text(&self, css: &str) -> String {
         let id = self.find(css);
-        self.call("GET", &format!("/element/{id}/text"), json!({})).as_str().unwrap_or_default().to_string()
+        self.call("GET", &format!("/element/{id}/text"), json!({}))
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     fn url(&self) -> String {
-        self.call("GET", "/url", json!({})).as_str().unwrap_or_default().to_string()
+        self.call("GET", "/url", json!({}))
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     fn source(&self) -> String {
-        self.call("GET", "/source", json!({})).as_str().unwrap_or_default().to_string()
+        self.call("GET", "/source", json!({}))
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// Waits (bounded) until the page source contains `needle`.
     fn wait_for_text(&self, needle: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while !self.source().contains(needle) {
-            assert!(Instant::now() < deadline, "the page never showed {needle:?}");
+            assert!(
+                Instant::now() < deadline,
+                "the page never showed {needle:?}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -123,7 +170,8 @@ impl Driver {
     fn screenshot(&self, name: &str) {
         let data = self.call("GET", "/screenshot", json!({}));
         let png = base64_decode(data.as_str().unwrap_or_default());
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../target/browser-screenshots");
         let _ = std::fs::create_dir_all(&dir);
         let _ = std::fs::write(dir.join(format!("{name}.png")), png);
     }
@@ -131,7 +179,10 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.agent.delete(&format!("{}/session/{}", self.base, self.session)).call();
+        let _ = self
+            .agent
+            .delete(&format!("{}/session/{}", self.base, self.session))
+            .call();
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
@@ -151,7 +202,10 @@ fn base64_decode(text: &str) -> Vec<u8> {
     digits
         .chunks(4)
         .flat_map(|c| {
-            let n = c.iter().enumerate().fold(0u32, |acc, (i, d)| acc | (u32::from(*d) << (18 - 6 * i)));
+            let n = c
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, d)| acc | (u32::from(*d) << (18 - 6 * i)));
             let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
             bytes.into_iter().take(c.len().saturating_sub(1))
         })
@@ -162,17 +216,30 @@ fn base64_decode(text: &str) -> Vec<u8> {
 async fn serve() -> (String, Store) {
     let dir = std::env::temp_dir().join(format!("tend-browser-{}", tend_store::random_hex(6)));
     std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::connect(&format!("sqlite://{}/tend.db", dir.display())).await.unwrap();
+    let store = Store::connect(&format!("sqlite://{}/tend.db", dir.display()))
+        .await
+        .unwrap();
     store.migrate().await.unwrap();
     store
-        .create_user(&Actor::system("test"), &Email::parse("owner@agency.test").unwrap(), "Olive Owner", Role::Owner, "a long enough password")
+        .create_user(
+            &Actor::system("test"),
+            &Email::parse("owner@agency.test").unwrap(),
+            "Olive Owner",
+            Role::Owner,
+            "a long enough password",
+        )
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = router(AppState::new(store.clone(), WebConfig::default()));
     tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
     (format!("http://{addr}"), store)
 }
@@ -183,7 +250,10 @@ async fn a_person_signs_in_fixes_a_form_mistake_and_finds_the_new_client() {
     tokio::task::spawn_blocking(move || {
         let b = Driver::start();
         b.go(&format!("{base}/clients"));
-        assert!(b.url().contains("/login"), "signed-out visitors are sent to sign in");
+        assert!(
+            b.url().contains("/login"),
+            "signed-out visitors are sent to sign in"
+        );
         b.screenshot("01-sign-in");
         b.type_into("#email", "owner@agency.test");
         b.type_into("#password", "a long enough password");
@@ -196,10 +266,16 @@ async fn a_person_signs_in_fixes_a_form_mistake_and_finds_the_new_client() {
         b.type_into("#timezone", "Mars/Olympus");
         b.click("form.panel button.primary");
         b.wait_for_text("id=\"timezone-error\"");
-        assert!(b.text("#timezone-error").contains("is not an IANA timezone"));
+        assert!(b
+            .text("#timezone-error")
+            .contains("is not an IANA timezone"));
         let name = b.find("#name");
         let typed = b.call("GET", &format!("/element/{name}/property/value"), json!({}));
-        assert_eq!(typed.as_str(), Some("Bright Smile Dental"), "what was typed is kept");
+        assert_eq!(
+            typed.as_str(),
+            Some("Bright Smile Dental"),
+            "what was typed is kept"
+        );
         b.screenshot("03-form-error");
 
         b.type_into("#timezone", "America/Denver");
