@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ui::routes())
         .nest("/api/v1", api::routes())
         .merge(health::routes())
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -59,4 +60,14 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
+}
+
+/// Paths nobody serves: a problem document under `/api/`, a page everywhere else.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") {
+        problem::Problem::not_found("route").into_response()
+    } else {
+        ui::UiError::NotFound("There is no page at this address.".into()).into_response()
+    }
 }

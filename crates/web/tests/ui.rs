@@ -474,6 +474,17 @@ async fn signing_out_ends_the_session() {
 }
 
 #[tokio::test]
+async fn unknown_addresses_get_a_page_or_a_problem_document() {
+    let app = app().await;
+    let page = app.send("GET", "/no/such/page", "", None).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("There is no page at this address."));
+    let api = app.send("GET", "/api/v1/", "", None).await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(api.body.contains("\"status\":404"));
+}
+
+#[tokio::test]
 async fn health_and_metrics_answer() {
     let app = app().await;
     let health = app.send("GET", "/healthz", "", None).await;
