@@ -23,7 +23,7 @@ then defaults; `tend config` prints the result. See docs/configuration.md.";
     name = "tend",
     version,
     about = "Tend: the support desk for automation retainers.",
-    long_about = "Tend: the support desk for automation retainers.\n\nOne program: the web server (staff UI, client portal, REST API) and the commands to set it up and look after it.",
+    long_about = "Tend: the support desk for automation retainers.\n\nOne program: the web server (staff UI and REST API) and the commands to set it up and look after it.",
     after_help = EXAMPLES,
     propagate_version = true
 )]
