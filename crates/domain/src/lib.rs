@@ -16,6 +16,7 @@ pub mod page;
 pub mod plan;
 pub mod role;
 pub mod slug;
+pub mod ticket;
 pub mod timezone;
 
 pub use field_errors::FieldErrors;
