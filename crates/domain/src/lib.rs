@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod client;
+pub mod completeness;
 pub mod contact;
 pub mod contract;
 pub mod email;
