@@ -9,6 +9,7 @@ pub mod client;
 pub mod completeness;
 pub mod contact;
 pub mod contract;
+pub mod dependency;
 pub mod email;
 pub mod field_errors;
 pub mod minutes;
