@@ -4,10 +4,13 @@
 //! into one of these types once; code past the edge never re-checks it.
 
 pub mod audit;
+pub mod backlog;
 pub mod calendar;
 pub mod client;
+pub mod completeness;
 pub mod contact;
 pub mod contract;
+pub mod dependency;
 pub mod email;
 pub mod field_errors;
 pub mod minutes;
@@ -16,6 +19,7 @@ pub mod page;
 pub mod plan;
 pub mod role;
 pub mod slug;
+pub mod ticket;
 pub mod timezone;
 
 pub use field_errors::FieldErrors;
