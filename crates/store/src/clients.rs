@@ -11,7 +11,9 @@ use crate::audit::{self, Action, Change};
 use crate::error::is_unique_violation;
 use crate::row::{parsed, RowExt};
 use crate::users::User;
-use crate::{now_ms, random_hex, with_pool, with_tx, Actor, Result, Store, StoreError, Tx};
+use crate::{
+    bind_all, now_ms, random_hex, with_pool, with_tx, Actor, Bind, Result, Store, StoreError, Tx,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Client {
@@ -148,13 +150,6 @@ const LIST_ROW: &str = "SELECT c.id, c.name, c.slug, c.timezone, u.name AS owner
     LEFT JOIN contracts ct ON ct.id = c.current_contract_id \
     LEFT JOIN plans p ON p.id = ct.plan_id";
 
-/// A value bound to a list query; filters are added only when set so each engine can
-/// use its indexes.
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
 /// The FROM and WHERE of the clients list for a filter, with its bound values.
 fn list_filter(filter: &ClientFilter) -> (String, Vec<Bind>) {
     let mut conds = vec!["c.deleted_at IS NULL".to_string()];
@@ -236,27 +231,12 @@ impl Store {
             n + 2
         );
         let items = with_pool!(&self.db, p => {
-            let mut q = sqlx::query(&sql);
-            for b in &binds {
-                q = match b {
-                    Bind::Text(t) => q.bind(t.clone()),
-                    Bind::Int(i) => q.bind(*i),
-                };
-            }
+            let q = bind_all!(sqlx::query(&sql), &binds);
             let rows = q.bind(page.limit()).bind(page.offset()).fetch_all(p).await?;
             rows.iter().map(summary_from_row).collect::<Result<Vec<_>>>()
         })?;
         let count_sql = format!("SELECT COUNT(*) {from_where}");
-        let total: i64 = with_pool!(&self.db, p => {
-            let mut q = sqlx::query_scalar(&count_sql);
-            for b in &binds {
-                q = match b {
-                    Bind::Text(t) => q.bind(t.clone()),
-                    Bind::Int(i) => q.bind(*i),
-                };
-            }
-            q.fetch_one(p).await
-        })?;
+        let total: i64 = with_pool!(&self.db, p => bind_all!(sqlx::query_scalar(&count_sql), &binds).fetch_one(p).await)?;
         Ok(Page::new(items, page, total))
     }
 

@@ -14,6 +14,7 @@ pub mod export;
 pub mod migrate;
 pub mod plans;
 pub mod sessions;
+pub mod tickets;
 pub mod tokens;
 pub mod users;
 
@@ -70,6 +71,28 @@ macro_rules! with_tx {
             }
         }
     };
+}
+
+/// A value bound to a query built from optional filters: a filter adds its condition
+/// and its value only when set, so each engine can use its indexes.
+pub enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// Binds every value of a `Bind` list, in order, to a query of either engine.
+#[macro_export]
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut q = $query;
+        for b in $binds {
+            q = match b {
+                $crate::Bind::Text(t) => q.bind(t.clone()),
+                $crate::Bind::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }};
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

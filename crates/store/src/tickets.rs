@@ -1,0 +1,760 @@
+//! Tickets: requests and backlog items, their dependencies, threads, history and
+//! post-mortems. A ticket's row id is its number (#42).
+//!
+//! Rules (status moves, completeness, dependency cycles) are tend-domain functions; this
+//! module loads the facts they need, asks them, and writes the outcome with its history
+//! event and audit row in one transaction.
+
+use jiff::civil::Date;
+use serde::Serialize;
+use tend_domain::completeness::{missing, MissingField, RequiredFacts};
+use tend_domain::dependency::{DependencyGraph, TicketRef};
+use tend_domain::email::Email;
+use tend_domain::page::{Page, PageRequest};
+use tend_domain::plan::Severity;
+use tend_domain::ticket::{
+    check_transition, Dependencies, Impact, PostMortem, TicketInput, TicketNumber, TicketSource,
+    TicketStatus,
+};
+
+use crate::audit::{self, Action, Change};
+use crate::clients::OwnerRef;
+use crate::row::{parsed, RowExt};
+use crate::{
+    bind_all, now_ms, random_hex, with_pool, with_tx, Actor, Bind, Result, Store, StoreError, Tx,
+};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Ticket {
+    pub number: i64,
+    pub public_id: String,
+    pub client_id: i64,
+    pub client_slug: String,
+    pub client_name: String,
+    pub client_timezone: String,
+    pub title: String,
+    pub description: String,
+    pub source: Option<TicketSource>,
+    pub severity: Option<Severity>,
+    pub status: TicketStatus,
+    pub owner: Option<OwnerRef>,
+    pub expected_outcome: String,
+    pub next_action: String,
+    pub acceptance_test: String,
+    pub business_risk: Option<Impact>,
+    pub revenue_impact: Option<Impact>,
+    pub customer_effect: Option<Impact>,
+    pub launch_deadline: Option<Date>,
+    pub dependencies: Dependencies,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub first_response_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+}
+
+impl Ticket {
+    /// Which of the six facts every request needs are still missing.
+    pub fn missing(&self) -> Vec<MissingField> {
+        let owner = self
+            .owner
+            .as_ref()
+            .and_then(|o| Email::parse(&o.email).ok());
+        missing(&RequiredFacts {
+            source: self.source,
+            severity: self.severity,
+            owner: owner.as_ref(),
+            dependencies: &self.dependencies,
+            expected_outcome: &self.expected_outcome,
+            next_action: &self.next_action,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Message {
+    pub id: i64,
+    /// "public" (sent to the client) or "internal" (staff only).
+    pub visibility: String,
+    pub author: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// One moment in a ticket's history: what the SLA clocks are derived from.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketEvent {
+    pub at: i64,
+    /// created, status, severity, public-reply
+    pub kind: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub actor: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Public,
+    Internal,
+}
+
+impl Visibility {
+    fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub client_id: Option<i64>,
+    pub owner_id: Option<i64>,
+    pub status: Option<TicketStatus>,
+    /// Only tickets that are not resolved or closed.
+    pub open_only: bool,
+    pub severity: Option<Severity>,
+    /// Only tickets missing one of the six required facts.
+    pub incomplete: bool,
+}
+
+fn opt<T, E: std::fmt::Display>(
+    column: &str,
+    raw: Option<String>,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Option<T>, sqlx::Error> {
+    raw.filter(|s| !s.is_empty())
+        .map(|s| parsed(column, parse(&s)))
+        .transpose()
+}
+
+fn ticket_from_row(r: &impl RowExt, blocked_by: Vec<i64>) -> Result<Ticket> {
+    let stated = r.int("dependencies_stated")? != 0;
+    let dependencies = match (stated, blocked_by.is_empty()) {
+        (false, _) => Dependencies::Unstated,
+        (true, true) => Dependencies::NoBlockers,
+        (true, false) => {
+            Dependencies::BlockedBy(blocked_by.into_iter().map(TicketNumber).collect())
+        }
+    };
+    let owner = match r.opt_int("owner_id")? {
+        Some(id) => Some(OwnerRef {
+            id,
+            email: r.opt_text("owner_email")?.unwrap_or_default(),
+            name: r.opt_text("owner_name")?.unwrap_or_default(),
+        }),
+        None => None,
+    };
+    Ok(Ticket {
+        number: r.int("id")?,
+        public_id: r.text("public_id")?,
+        client_id: r.int("client_id")?,
+        client_slug: r.text("client_slug")?,
+        client_name: r.text("client_name")?,
+        client_timezone: r.text("client_timezone")?,
+        title: r.text("title")?,
+        description: r.text("description")?,
+        source: opt("source", r.opt_text("source")?, TicketSource::parse)?,
+        severity: opt("severity", r.opt_text("severity")?, Severity::parse)?,
+        status: parsed("status", TicketStatus::parse(&r.text("status")?))?,
+        owner,
+        expected_outcome: r.text("expected_outcome")?,
+        next_action: r.text("next_action")?,
+        acceptance_test: r.text("acceptance_test")?,
+        business_risk: opt("business_risk", r.opt_text("business_risk")?, Impact::parse)?,
+        revenue_impact: opt(
+            "revenue_impact",
+            r.opt_text("revenue_impact")?,
+            Impact::parse,
+        )?,
+        customer_effect: opt(
+            "customer_effect",
+            r.opt_text("customer_effect")?,
+            Impact::parse,
+        )?,
+        launch_deadline: opt("launch_deadline", r.opt_text("launch_deadline")?, |s| {
+            s.parse::<Date>()
+        })?,
+        dependencies,
+        created_by: r.text("created_by")?,
+        created_at: r.int("created_at")?,
+        updated_at: r.int("updated_at")?,
+        first_response_at: r.opt_int("first_response_at")?,
+        resolved_at: r.opt_int("resolved_at")?,
+        closed_at: r.opt_int("closed_at")?,
+    })
+}
+
+const SELECT: &str = "SELECT t.id, t.public_id, t.client_id, c.slug AS client_slug, c.name AS client_name, c.timezone AS client_timezone, \
+    t.title, t.description, t.source, t.severity, t.status, t.owner_id, u.email AS owner_email, u.name AS owner_name, \
+    t.expected_outcome, t.next_action, t.acceptance_test, t.business_risk, t.revenue_impact, t.customer_effect, \
+    t.launch_deadline, t.dependencies_stated, t.created_by, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, t.closed_at \
+    FROM tickets t JOIN clients c ON c.id = t.client_id LEFT JOIN users u ON u.id = t.owner_id";
+
+/// The same six facts as `tend_domain::completeness::missing`, as SQL, so the backlog can
+/// filter incomplete tickets without loading them all; a store test keeps the two in step.
+const INCOMPLETE_SQL: &str =
+    "(t.source IS NULL OR t.severity IS NULL OR t.owner_id IS NULL OR t.dependencies_stated = 0 \
+    OR t.expected_outcome = '' OR t.next_action = '')";
+
+fn fields(t: &TicketInput) -> Vec<(&'static str, String)> {
+    let show = |v: Option<&str>| v.unwrap_or("").to_string();
+    vec![
+        ("title", t.title.clone()),
+        ("description", t.description.clone()),
+        ("source", show(t.source.map(|s| s.as_str()))),
+        ("severity", show(t.severity.map(|s| s.as_str()))),
+        (
+            "owner_email",
+            t.owner_email
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
+        ),
+        ("blocked_by", t.dependencies.to_string()),
+        ("expected_outcome", t.expected_outcome.clone()),
+        ("next_action", t.next_action.clone()),
+        ("acceptance_test", t.acceptance_test.clone()),
+        ("business_risk", show(t.business_risk.map(|s| s.as_str()))),
+        ("revenue_impact", show(t.revenue_impact.map(|s| s.as_str()))),
+        (
+            "customer_effect",
+            show(t.customer_effect.map(|s| s.as_str())),
+        ),
+        (
+            "launch_deadline",
+            t.launch_deadline.map(|d| d.to_string()).unwrap_or_default(),
+        ),
+    ]
+}
+
+fn stored_fields(t: &Ticket) -> Vec<(&'static str, String)> {
+    let show = |v: Option<&str>| v.unwrap_or("").to_string();
+    vec![
+        ("title", t.title.clone()),
+        ("description", t.description.clone()),
+        ("source", show(t.source.map(|s| s.as_str()))),
+        ("severity", show(t.severity.map(|s| s.as_str()))),
+        (
+            "owner_email",
+            t.owner
+                .as_ref()
+                .map(|o| o.email.clone())
+                .unwrap_or_default(),
+        ),
+        ("blocked_by", t.dependencies.to_string()),
+        ("expected_outcome", t.expected_outcome.clone()),
+        ("next_action", t.next_action.clone()),
+        ("acceptance_test", t.acceptance_test.clone()),
+        ("business_risk", show(t.business_risk.map(|s| s.as_str()))),
+        ("revenue_impact", show(t.revenue_impact.map(|s| s.as_str()))),
+        (
+            "customer_effect",
+            show(t.customer_effect.map(|s| s.as_str())),
+        ),
+        (
+            "launch_deadline",
+            t.launch_deadline.map(|d| d.to_string()).unwrap_or_default(),
+        ),
+    ]
+}
+
+async fn record_event(
+    tx: &mut Tx,
+    ticket: i64,
+    kind: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    actor: &Actor,
+) -> Result<()> {
+    with_tx!(tx, c => sqlx::query("INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value, actor_label) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(ticket).bind(now_ms()).bind(kind).bind(from).bind(to).bind(&actor.label)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+impl Store {
+    async fn owner_id_for(&self, email: Option<&Email>) -> Result<Option<i64>> {
+        match email {
+            None => Ok(None),
+            Some(email) => match self.user_by_email(email).await? {
+                Some(u) => Ok(Some(u.id)),
+                None => Err(StoreError::invalid(
+                    "owner_email",
+                    format!("no staff user has the email {email}"),
+                )),
+            },
+        }
+    }
+
+    /// Checks that every blocker exists and that none closes a cycle; returns their numbers.
+    async fn checked_blockers(&self, ticket: Option<i64>, deps: &Dependencies) -> Result<Vec<i64>> {
+        let Dependencies::BlockedBy(numbers) = deps else {
+            return Ok(Vec::new());
+        };
+        let links: Vec<(i64, i64)> = with_pool!(&self.db, p => sqlx::query_as("SELECT ticket_id, blocked_by_id FROM ticket_dependencies").fetch_all(p).await)?;
+        let r = |id: i64| TicketRef {
+            id,
+            number: TicketNumber(id),
+        };
+        let mut graph = DependencyGraph::from_links(
+            links
+                .into_iter()
+                .filter(|(t, _)| Some(*t) != ticket)
+                .map(|(t, b)| (r(t), r(b))),
+        );
+        let mut out = Vec::new();
+        for n in numbers {
+            let exists: i64 = with_pool!(&self.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE id = $1").bind(n.0).fetch_one(p).await)?;
+            if exists == 0 {
+                return Err(StoreError::invalid(
+                    "blocked_by",
+                    format!("there is no ticket {n}"),
+                ));
+            }
+            if let Some(t) = ticket {
+                graph
+                    .add(r(t), r(n.0))
+                    .map_err(|e| StoreError::invalid("blocked_by", e.to_string()))?;
+            }
+            out.push(n.0);
+        }
+        Ok(out)
+    }
+
+    async fn write_dependencies(&self, tx: &mut Tx, ticket: i64, blockers: &[i64]) -> Result<()> {
+        with_tx!(tx, c => sqlx::query("DELETE FROM ticket_dependencies WHERE ticket_id = $1").bind(ticket).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        for b in blockers {
+            with_tx!(tx, c => sqlx::query("INSERT INTO ticket_dependencies (ticket_id, blocked_by_id) VALUES ($1, $2)")
+                .bind(ticket).bind(*b).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+
+    /// Opens a ticket (status new) for the client its input names; the creation is the
+    /// first event of its history, from which its SLA clocks start.
+    pub async fn create_ticket(&self, actor: &Actor, input: &TicketInput) -> Result<Ticket> {
+        let client = self
+            .client_by_slug(input.client.as_str(), false)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound(_) => {
+                    StoreError::invalid("client", format!("there is no client {}", input.client))
+                }
+                other => other,
+            })?;
+        let owner = self.owner_id_for(input.owner_email.as_ref()).await?;
+        let blockers = self.checked_blockers(None, &input.dependencies).await?;
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let number: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO tickets (public_id, client_id, title, description, source, severity, status, owner_id, expected_outcome, \
+             next_action, acceptance_test, business_risk, revenue_impact, customer_effect, launch_deadline, dependencies_stated, \
+             created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id")
+            .bind(random_hex(16))
+            .bind(client.id)
+            .bind(&input.title)
+            .bind(&input.description)
+            .bind(input.source.map(|s| s.as_str()))
+            .bind(input.severity.map(|s| s.as_str()))
+            .bind(owner)
+            .bind(&input.expected_outcome)
+            .bind(&input.next_action)
+            .bind(&input.acceptance_test)
+            .bind(input.business_risk.map(|s| s.as_str()))
+            .bind(input.revenue_impact.map(|s| s.as_str()))
+            .bind(input.customer_effect.map(|s| s.as_str()))
+            .bind(input.launch_deadline.map(|d| d.to_string()))
+            .bind(i64::from(input.dependencies.is_stated()))
+            .bind(&actor.label)
+            .bind(now)
+            .fetch_one(&mut *c)
+            .await)?;
+        self.write_dependencies(&mut tx, number, &blockers).await?;
+        record_event(&mut tx, number, "created", None, Some("new"), actor).await?;
+        if let Some(s) = input.severity {
+            record_event(&mut tx, number, "severity", None, Some(s.as_str()), actor).await?;
+        }
+        let after = fields(input);
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Create,
+                entity: "ticket",
+                entity_id: Some(number),
+                client_id: Some(client.id),
+                summary: format!("opened ticket #{number}: {}", input.title),
+                before: &[],
+                after: &after,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.ticket(number).await
+    }
+
+    pub async fn ticket(&self, number: i64) -> Result<Ticket> {
+        let sql = format!("{SELECT} WHERE t.id = $1");
+        let blocked_by: Vec<i64> = with_pool!(&self.db, p => sqlx::query_scalar(
+            "SELECT blocked_by_id FROM ticket_dependencies WHERE ticket_id = $1 ORDER BY blocked_by_id").bind(number).fetch_all(p).await)?;
+        with_pool!(&self.db, p => match sqlx::query(&sql).bind(number).fetch_optional(p).await? {
+            Some(r) => ticket_from_row(&r, blocked_by),
+            None => Err(StoreError::NotFound("ticket")),
+        })
+    }
+
+    /// Changes a ticket's content (not its status); a severity change is a history event
+    /// because it re-derives the SLA clocks.
+    pub async fn update_ticket(
+        &self,
+        actor: &Actor,
+        number: i64,
+        input: &TicketInput,
+    ) -> Result<Ticket> {
+        let current = self.ticket(number).await?;
+        if input.client.as_str() != current.client_slug {
+            return Err(StoreError::invalid(
+                "client",
+                "a ticket stays with its client; open a new ticket for another client",
+            ));
+        }
+        let owner = self.owner_id_for(input.owner_email.as_ref()).await?;
+        let blockers = self
+            .checked_blockers(Some(number), &input.dependencies)
+            .await?;
+        let mut tx = self.begin().await?;
+        with_tx!(&mut tx, c => sqlx::query(
+            "UPDATE tickets SET title = $1, description = $2, source = $3, severity = $4, owner_id = $5, expected_outcome = $6, \
+             next_action = $7, acceptance_test = $8, business_risk = $9, revenue_impact = $10, customer_effect = $11, \
+             launch_deadline = $12, dependencies_stated = $13, updated_at = $14 WHERE id = $15")
+            .bind(&input.title)
+            .bind(&input.description)
+            .bind(input.source.map(|s| s.as_str()))
+            .bind(input.severity.map(|s| s.as_str()))
+            .bind(owner)
+            .bind(&input.expected_outcome)
+            .bind(&input.next_action)
+            .bind(&input.acceptance_test)
+            .bind(input.business_risk.map(|s| s.as_str()))
+            .bind(input.revenue_impact.map(|s| s.as_str()))
+            .bind(input.customer_effect.map(|s| s.as_str()))
+            .bind(input.launch_deadline.map(|d| d.to_string()))
+            .bind(i64::from(input.dependencies.is_stated()))
+            .bind(now_ms())
+            .bind(number)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        self.write_dependencies(&mut tx, number, &blockers).await?;
+        if current.severity != input.severity {
+            record_event(
+                &mut tx,
+                number,
+                "severity",
+                current.severity.map(|s| s.as_str()),
+                input.severity.map(|s| s.as_str()),
+                actor,
+            )
+            .await?;
+        }
+        let (before, after) = (stored_fields(&current), fields(input));
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Update,
+                entity: "ticket",
+                entity_id: Some(number),
+                client_id: Some(current.client_id),
+                summary: format!("updated ticket #{number}"),
+                before: &before,
+                after: &after,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.ticket(number).await
+    }
+
+    /// Moves a ticket to another status if the domain's rules allow it.
+    pub async fn set_ticket_status(
+        &self,
+        actor: &Actor,
+        number: i64,
+        to: TicketStatus,
+    ) -> Result<Ticket> {
+        let current = self.ticket(number).await?;
+        let post_mortem = self.post_mortem(number).await?;
+        check_transition(current.status, to, current.severity, post_mortem.as_ref())
+            .map_err(|refusal| StoreError::invalid("status", refusal.to_string()))?;
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        with_tx!(&mut tx, c => sqlx::query(
+            "UPDATE tickets SET status = $1, updated_at = $2, \
+             resolved_at = CASE WHEN $1 = 'resolved' THEN $2 WHEN $1 = 'closed' THEN resolved_at ELSE NULL END, \
+             closed_at = CASE WHEN $1 = 'closed' THEN $2 ELSE NULL END WHERE id = $3")
+            .bind(to.as_str()).bind(now).bind(number)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        record_event(
+            &mut tx,
+            number,
+            "status",
+            Some(current.status.as_str()),
+            Some(to.as_str()),
+            actor,
+        )
+        .await?;
+        let before = [("status", current.status.as_str().to_string())];
+        let after = [("status", to.as_str().to_string())];
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Update,
+                entity: "ticket",
+                entity_id: Some(number),
+                client_id: Some(current.client_id),
+                summary: format!("moved ticket #{number} to {}", to.label()),
+                before: &before,
+                after: &after,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.ticket(number).await
+    }
+
+    /// Adds to a ticket's thread. The first public reply is the ticket's first response.
+    pub async fn add_message(
+        &self,
+        actor: &Actor,
+        author_user: Option<i64>,
+        number: i64,
+        visibility: Visibility,
+        body: &str,
+    ) -> Result<Message> {
+        let body = body.trim();
+        if body.is_empty() {
+            return Err(StoreError::invalid("body", "is required"));
+        }
+        if body.chars().count() > 20_000 {
+            return Err(StoreError::invalid(
+                "body",
+                "must be at most 20,000 characters",
+            ));
+        }
+        let ticket = self.ticket(number).await?;
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO ticket_messages (ticket_id, visibility, author_label, author_user_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+            .bind(number).bind(visibility.as_str()).bind(&actor.label).bind(author_user).bind(body).bind(now)
+            .fetch_one(&mut *c).await)?;
+        if visibility == Visibility::Public {
+            with_tx!(&mut tx, c => sqlx::query("UPDATE tickets SET first_response_at = COALESCE(first_response_at, $1), updated_at = $1 WHERE id = $2")
+                .bind(now).bind(number).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            record_event(&mut tx, number, "public-reply", None, None, actor).await?;
+        }
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Create,
+                entity: "ticket_message",
+                entity_id: Some(id),
+                client_id: Some(ticket.client_id),
+                summary: format!(
+                    "added a{} to ticket #{number}",
+                    if visibility == Visibility::Public {
+                        " public reply"
+                    } else {
+                        "n internal note"
+                    }
+                ),
+                before: &[],
+                after: &[],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Message {
+            id,
+            visibility: visibility.as_str().into(),
+            author: actor.label.clone(),
+            body: body.into(),
+            created_at: now,
+        })
+    }
+
+    pub async fn ticket_messages(&self, number: i64) -> Result<Vec<Message>> {
+        let rows: Vec<(i64, String, String, String, i64)> = with_pool!(&self.db, p => sqlx::query_as(
+            "SELECT id, visibility, author_label, body, created_at FROM ticket_messages WHERE ticket_id = $1 ORDER BY id")
+            .bind(number).fetch_all(p).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, visibility, author, body, created_at)| Message {
+                id,
+                visibility,
+                author,
+                body,
+                created_at,
+            })
+            .collect())
+    }
+
+    pub async fn ticket_events(&self, number: i64) -> Result<Vec<TicketEvent>> {
+        type EventRow = (i64, String, Option<String>, Option<String>, String);
+        let rows: Vec<EventRow> = with_pool!(&self.db, p => sqlx::query_as(
+            "SELECT at, kind, from_value, to_value, actor_label FROM ticket_events WHERE ticket_id = $1 ORDER BY id")
+            .bind(number).fetch_all(p).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(at, kind, from, to, actor)| TicketEvent {
+                at,
+                kind,
+                from,
+                to,
+                actor,
+            })
+            .collect())
+    }
+
+    pub async fn post_mortem(&self, number: i64) -> Result<Option<PostMortem>> {
+        let row: Option<(String, String, String, String)> = with_pool!(&self.db, p => sqlx::query_as(
+            "SELECT root_cause, fix, prevention, monitoring_added FROM post_mortems WHERE ticket_id = $1")
+            .bind(number).fetch_optional(p).await)?;
+        Ok(row.map(
+            |(root_cause, fix, prevention, monitoring_added)| PostMortem {
+                root_cause,
+                fix,
+                prevention,
+                monitoring_added,
+            },
+        ))
+    }
+
+    /// Records (or replaces) a ticket's post-mortem.
+    pub async fn save_post_mortem(
+        &self,
+        actor: &Actor,
+        number: i64,
+        pm: &PostMortem,
+    ) -> Result<()> {
+        let ticket = self.ticket(number).await?;
+        let before = self.post_mortem(number).await?;
+        let mut tx = self.begin().await?;
+        with_tx!(&mut tx, c => sqlx::query("DELETE FROM post_mortems WHERE ticket_id = $1").bind(number).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        with_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO post_mortems (ticket_id, root_cause, fix, prevention, monitoring_added, author_label, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(number).bind(&pm.root_cause).bind(&pm.fix).bind(&pm.prevention).bind(&pm.monitoring_added).bind(&actor.label).bind(now_ms())
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        let pm_fields = |p: &PostMortem| {
+            vec![
+                ("root_cause", p.root_cause.clone()),
+                ("fix", p.fix.clone()),
+                ("prevention", p.prevention.clone()),
+                ("monitoring_added", p.monitoring_added.clone()),
+            ]
+        };
+        let before = before.as_ref().map(pm_fields).unwrap_or_default();
+        let after = pm_fields(pm);
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: if before.is_empty() {
+                    Action::Create
+                } else {
+                    Action::Update
+                },
+                entity: "post_mortem",
+                entity_id: Some(number),
+                client_id: Some(ticket.client_id),
+                summary: format!("wrote the post-mortem of ticket #{number}"),
+                before: &before,
+                after: &after,
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Tickets matching a filter, newest first.
+    pub async fn list_tickets(
+        &self,
+        filter: &TicketFilter,
+        page: PageRequest,
+    ) -> Result<Page<Ticket>> {
+        let mut conds = vec!["c.deleted_at IS NULL".to_string()];
+        let mut binds: Vec<Bind> = Vec::new();
+        let mut push = |cond: &str, value: Bind| {
+            binds.push(value);
+            conds.push(cond.replace("$?", &format!("${}", binds.len())));
+        };
+        if let Some(id) = filter.client_id {
+            push("t.client_id = $?", Bind::Int(id));
+        }
+        if let Some(id) = filter.owner_id {
+            push("t.owner_id = $?", Bind::Int(id));
+        }
+        if let Some(s) = filter.status {
+            push("t.status = $?", Bind::Text(s.as_str().into()));
+        }
+        if let Some(s) = filter.severity {
+            push("t.severity = $?", Bind::Text(s.as_str().into()));
+        }
+        if filter.open_only {
+            conds.push("t.status NOT IN ('resolved', 'closed')".into());
+        }
+        if filter.incomplete {
+            conds.push(INCOMPLETE_SQL.into());
+        }
+        let where_sql = conds.join(" AND ");
+        let n = binds.len();
+        let sql = format!(
+            "{SELECT} WHERE {where_sql} ORDER BY t.id DESC LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM tickets t JOIN clients c ON c.id = t.client_id WHERE {where_sql}"
+        );
+        let rows = with_pool!(&self.db, p => {
+            let q = bind_all!(sqlx::query(&sql), &binds);
+            q.bind(page.limit()).bind(page.offset()).fetch_all(p).await?
+                .iter()
+                .map(|r| ticket_from_row(r, Vec::new()))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        let total: i64 = with_pool!(&self.db, p => bind_all!(sqlx::query_scalar(&count_sql), &binds).fetch_one(p).await)?;
+        let mut items = rows;
+        self.fill_dependencies(&mut items).await?;
+        Ok(Page::new(items, page, total))
+    }
+
+    async fn fill_dependencies(&self, tickets: &mut [Ticket]) -> Result<()> {
+        if tickets.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = tickets.iter().map(|t| t.number.to_string()).collect();
+        // The ids are integers from our own rows, so inlining them is safe.
+        let sql = format!("SELECT ticket_id, blocked_by_id FROM ticket_dependencies WHERE ticket_id IN ({}) ORDER BY blocked_by_id", ids.join(","));
+        let links: Vec<(i64, i64)> =
+            with_pool!(&self.db, p => sqlx::query_as(&sql).fetch_all(p).await)?;
+        for t in tickets.iter_mut() {
+            let blockers: Vec<TicketNumber> = links
+                .iter()
+                .filter(|(id, _)| *id == t.number)
+                .map(|(_, b)| TicketNumber(*b))
+                .collect();
+            if !blockers.is_empty() {
+                t.dependencies = Dependencies::BlockedBy(blockers);
+            }
+        }
+        Ok(())
+    }
+}
