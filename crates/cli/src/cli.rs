@@ -112,6 +112,19 @@ Examples:
     /// Support plans
     #[command(subcommand)]
     Plan(PlanCommand),
+    /// Tickets: open, list, show, reply, move
+    #[command(subcommand)]
+    Ticket(TicketCommand),
+    /// The ranked backlog of open tickets, across clients or for one
+    #[command(after_help = "\
+Examples:
+  tend backlog                     every open ticket, most urgent first, with why
+  tend backlog --client acme       one client's queue")]
+    Backlog {
+        /// Only this client's queue (by slug)
+        #[arg(long)]
+        client: Option<String>,
+    },
     /// Copy the SQLite database to a new file while Tend keeps running
     #[command(after_help = "\
 Example:
@@ -263,4 +276,90 @@ Example:
 pub enum PlanCommand {
     /// List plans: fee, hours, rollover, rates and response targets
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TicketCommand {
+    /// Open a ticket and print its number
+    #[command(after_help = "\
+Examples:
+  tend ticket new --client acme --severity P1 --title \"Leads stopped syncing\"
+  tend ticket new --client acme --title \"Add a field\" --blocked-by none --next-action \"Ask for the field name\"")]
+    New {
+        /// The client's slug
+        #[arg(long)]
+        client: String,
+        /// What is wrong or wanted, in one line
+        #[arg(long)]
+        title: String,
+        /// P0 (system down) to P3 (enhancement)
+        #[arg(long)]
+        severity: Option<String>,
+        /// How the request arrived: portal, email, api, cli, phone, monitoring-alert, proactive-finding
+        #[arg(long, default_value = "cli")]
+        source: String,
+        /// Longer description
+        #[arg(long)]
+        description: Option<String>,
+        /// The staff member who owns it, by email
+        #[arg(long)]
+        owner: Option<String>,
+        /// Tickets this one waits for ("#3, #7"), or "none"
+        #[arg(long)]
+        blocked_by: Option<String>,
+        /// What done looks like
+        #[arg(long)]
+        expected_outcome: Option<String>,
+        /// The very next step
+        #[arg(long)]
+        next_action: Option<String>,
+    },
+    /// List tickets (open ones unless --all or --status)
+    List {
+        /// Only this client's tickets (by slug)
+        #[arg(long)]
+        client: Option<String>,
+        /// new, ack, progress, waiting, resolved, closed
+        #[arg(long)]
+        status: Option<String>,
+        /// P0, P1, P2 or P3
+        #[arg(long)]
+        severity: Option<String>,
+        /// Include resolved and closed tickets
+        #[arg(long)]
+        all: bool,
+        /// Only tickets missing source, priority, owner, dependency, expected outcome or next action
+        #[arg(long)]
+        incomplete: bool,
+        /// Page number, from 1
+        #[arg(long)]
+        page: Option<u32>,
+    },
+    /// Show a ticket: fields, what is missing, thread and history
+    Show {
+        /// The ticket number (42 or #42)
+        number: String,
+    },
+    /// Add a public reply (or an internal note) to a ticket
+    Reply {
+        /// The ticket number
+        number: String,
+        /// The text
+        text: String,
+        /// Staff-only note instead of a reply to the client
+        #[arg(long)]
+        internal: bool,
+    },
+    /// Move a ticket to another status
+    #[command(after_help = "\
+Examples:
+  tend ticket status 42 waiting     waiting on the client (resolution clock pauses)
+  tend ticket status 42 progress
+  tend ticket status 42 resolved")]
+    Status {
+        /// The ticket number
+        number: String,
+        /// new, ack, progress, waiting, resolved, closed
+        status: String,
+    },
 }

@@ -12,6 +12,7 @@ mod password;
 mod plans;
 mod serve;
 mod table;
+mod tickets;
 mod tokens;
 mod users;
 
@@ -20,7 +21,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, ClientCommand, Command, PlanCommand, TokenCommand, UserCommand};
+use crate::cli::{
+    Cli, ClientCommand, Command, PlanCommand, TicketCommand, TokenCommand, UserCommand,
+};
 use crate::config::Config;
 use crate::failure::Failure;
 
@@ -149,6 +152,62 @@ async fn with_store(command: Command, store: &tend_store::Store) -> Result<Strin
         }
         Command::Client(ClientCommand::Show { slug }) => clients::show(store, &slug).await,
         Command::Plan(PlanCommand::List) => plans::list(store).await,
+        Command::Ticket(TicketCommand::New {
+            client,
+            title,
+            severity,
+            source,
+            description,
+            owner,
+            blocked_by,
+            expected_outcome,
+            next_action,
+        }) => {
+            let draft = tend_domain::ticket::TicketDraft {
+                client,
+                title,
+                severity: severity.unwrap_or_default(),
+                source,
+                description: description.unwrap_or_default(),
+                owner_email: owner.unwrap_or_default(),
+                blocked_by: blocked_by.unwrap_or_default(),
+                expected_outcome: expected_outcome.unwrap_or_default(),
+                next_action: next_action.unwrap_or_default(),
+                ..Default::default()
+            };
+            tickets::new(store, draft).await
+        }
+        Command::Ticket(TicketCommand::List {
+            client,
+            status,
+            severity,
+            all,
+            incomplete,
+            page,
+        }) => {
+            tickets::list(
+                store,
+                tickets::ListArgs {
+                    client,
+                    status,
+                    severity,
+                    all,
+                    incomplete,
+                    page,
+                },
+            )
+            .await
+        }
+        Command::Ticket(TicketCommand::Show { number }) => tickets::show(store, &number).await,
+        Command::Ticket(TicketCommand::Reply {
+            number,
+            text,
+            internal,
+        }) => tickets::reply(store, &number, &text, internal).await,
+        Command::Ticket(TicketCommand::Status { number, status }) => {
+            tickets::status(store, &number, &status).await
+        }
+        Command::Backlog { client } => tickets::backlog(store, client.as_deref()).await,
         Command::Export { client, output } => {
             clients::export(store, &client, output.as_deref()).await
         }

@@ -293,6 +293,67 @@ fn add_acme(tend: &Tend) -> harness::Run {
 }
 
 #[test]
+fn a_ticket_is_opened_moved_answered_and_ranked_from_the_command_line() {
+    let tend = Tend::new();
+    add_acme(&tend).ok();
+    let first = tend
+        .run(&[
+            "ticket",
+            "new",
+            "--client",
+            "acme-dental",
+            "--severity",
+            "P1",
+            "--title",
+            "Leads stopped syncing",
+        ])
+        .ok();
+    assert!(first.stdout.starts_with("#1\n"), "{}", first.stdout);
+    assert!(
+        first.stdout.contains("still missing: owner"),
+        "what is missing is said at once"
+    );
+    tend.run(&[
+        "ticket",
+        "new",
+        "--client",
+        "acme-dental",
+        "--severity",
+        "P3",
+        "--title",
+        "Add a UTM field",
+        "--blocked-by",
+        "#1",
+    ])
+    .ok();
+    let moved = tend.run(&["ticket", "status", "1", "waiting"]).ok();
+    assert!(moved.stdout.contains("#1 is now waiting on client"));
+    tend.run(&["ticket", "reply", "#1", "Got it, looking now"])
+        .ok();
+    let shown = tend.run(&["ticket", "show", "1"]).ok().stdout;
+    assert!(shown.contains("[public]") && shown.contains("Got it, looking now"));
+    assert!(shown.contains("new → waiting-on-client"), "{shown}");
+    let backlog = tend.run(&["backlog"]).ok().stdout;
+    let first_row = backlog.lines().nth(1).unwrap_or_default();
+    assert!(
+        first_row.contains("#1") && first_row.contains("blocks #2"),
+        "{backlog}"
+    );
+    let refused = tend.run(&["ticket", "status", "1", "closed"]).fails();
+    assert!(
+        refused.error_line().starts_with("error: status: "),
+        "{}",
+        refused.error_line()
+    );
+    let unknown = tend.run(&["ticket", "show", "99"]).fails();
+    assert_eq!(unknown.error_line(), "error: there is no ticket #99");
+    let no_client = tend
+        .run(&["ticket", "new", "--client", "nope", "--title", "x"])
+        .fails();
+    assert!(no_client.error_line().contains("client"));
+}
+
+#[test]
 fn migrate_applies_the_schema_once_and_then_says_it_is_current() {
     let tend = Tend::new();
     let first = tend.run(&["migrate"]).ok();
@@ -825,7 +886,8 @@ fn every_command_has_help() {
     let tend = Tend::new();
     let top = tend.run(&["--help"]).ok().stdout;
     for command in [
-        "serve", "migrate", "demo", "user", "token", "client", "plan", "backup", "export", "config",
+        "serve", "migrate", "demo", "user", "token", "client", "plan", "backup", "export",
+        "config", "ticket", "backlog",
     ] {
         assert!(top.contains(command), "{command} in --help");
         tend.run(&[command, "--help"]).ok();
@@ -841,6 +903,11 @@ fn every_command_has_help() {
         ("client", "add"),
         ("client", "show"),
         ("plan", "list"),
+        ("ticket", "new"),
+        ("ticket", "list"),
+        ("ticket", "show"),
+        ("ticket", "reply"),
+        ("ticket", "status"),
     ] {
         let help = tend.run(&[group, sub, "--help"]).ok().stdout;
         assert!(

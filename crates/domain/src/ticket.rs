@@ -8,6 +8,8 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use crate::plan::UnknownValue;
+
 use crate::{
     email::Email,
     plan::{text_enum, Severity},
@@ -61,6 +63,20 @@ impl TicketSource {
 }
 
 impl TicketStatus {
+    /// Reads a status as people say it on the command line: the full name, or a short
+    /// word ("ack", "progress", "waiting", "done").
+    pub fn from_word(raw: &str) -> Result<Self, UnknownValue> {
+        match raw.trim().to_lowercase().as_str() {
+            "ack" | "acked" => Ok(TicketStatus::Acknowledged),
+            "progress" | "working" | "wip" => Ok(TicketStatus::InProgress),
+            "waiting" | "waiting-on-client" | "wait" | "client" => {
+                Ok(TicketStatus::WaitingOnClient)
+            }
+            "done" | "fixed" => Ok(TicketStatus::Resolved),
+            _ => TicketStatus::parse(raw),
+        }
+    }
+
     /// Lowercase words, to read inside a sentence: "waiting on client".
     pub fn label(self) -> &'static str {
         match self {
@@ -835,5 +851,27 @@ mod tests {
         assert_eq!(TicketNumber::parse("#12").unwrap().to_string(), "#12");
         assert!(WaitingOnClient.is_open());
         assert!(!Resolved.is_open());
+    }
+}
+
+#[cfg(test)]
+mod word_tests {
+    use super::*;
+
+    #[test]
+    fn a_status_can_be_named_with_the_short_word_people_use() {
+        assert_eq!(
+            TicketStatus::from_word("waiting"),
+            Ok(TicketStatus::WaitingOnClient)
+        );
+        assert_eq!(
+            TicketStatus::from_word("progress"),
+            Ok(TicketStatus::InProgress)
+        );
+        assert_eq!(
+            TicketStatus::from_word("resolved"),
+            Ok(TicketStatus::Resolved)
+        );
+        assert!(TicketStatus::from_word("sleeping").is_err());
     }
 }

@@ -7,6 +7,7 @@
 
 use jiff::civil::Date;
 use serde::Serialize;
+use tend_domain::backlog::BacklogItem;
 use tend_domain::completeness::{missing, MissingField, RequiredFacts};
 use tend_domain::dependency::{DependencyGraph, TicketRef};
 use tend_domain::email::Email;
@@ -756,5 +757,84 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+impl Store {
+    /// Every open ticket as the backlog ranking needs it (with its open blockers), for
+    /// `tend_domain::backlog::rank`.
+    pub async fn backlog_items(&self) -> Result<Vec<BacklogItem>> {
+        let rows = with_pool!(&self.db, p => {
+            let rows = sqlx::query(
+                "SELECT t.id, t.client_id, t.status, t.severity, t.business_risk, t.revenue_impact, t.customer_effect, \
+                 t.launch_deadline, t.created_at FROM tickets t JOIN clients c ON c.id = t.client_id \
+                 WHERE c.deleted_at IS NULL AND t.status NOT IN ('resolved', 'closed')")
+                .fetch_all(p)
+                .await?;
+            rows.iter().map(backlog_item_from_row).collect::<Result<Vec<_>>>()
+        })?;
+        let links: Vec<(i64, i64)> = with_pool!(&self.db, p => sqlx::query_as(
+            "SELECT d.ticket_id, d.blocked_by_id FROM ticket_dependencies d JOIN tickets b ON b.id = d.blocked_by_id \
+             WHERE b.status NOT IN ('resolved', 'closed')")
+            .fetch_all(p)
+            .await)?;
+        let mut by_ticket: std::collections::HashMap<i64, Vec<i64>> =
+            std::collections::HashMap::new();
+        for (ticket, blocker) in links {
+            by_ticket.entry(ticket).or_default().push(blocker);
+        }
+        Ok(rows
+            .into_iter()
+            .map(|mut item| {
+                item.blocked_by = by_ticket.remove(&item.id).unwrap_or_default();
+                item
+            })
+            .collect())
+    }
+}
+
+fn backlog_item_from_row(r: &impl RowExt) -> Result<BacklogItem> {
+    let id = r.int("id")?;
+    Ok(BacklogItem {
+        id,
+        number: TicketNumber(id),
+        client_id: r.int("client_id")?,
+        status: parsed("status", TicketStatus::parse(&r.text("status")?))?,
+        severity: opt("severity", r.opt_text("severity")?, Severity::parse)?,
+        business_risk: opt("business_risk", r.opt_text("business_risk")?, Impact::parse)?,
+        revenue_impact: opt(
+            "revenue_impact",
+            r.opt_text("revenue_impact")?,
+            Impact::parse,
+        )?,
+        customer_effect: opt(
+            "customer_effect",
+            r.opt_text("customer_effect")?,
+            Impact::parse,
+        )?,
+        launch_deadline: opt("launch_deadline", r.opt_text("launch_deadline")?, |s| {
+            s.parse::<Date>()
+        })?,
+        created_at: parsed(
+            "created_at",
+            jiff::Timestamp::from_millisecond(r.int("created_at")?),
+        )?,
+        blocked_by: Vec::new(),
+    })
+}
+
+impl Store {
+    /// Client slug and title of every open ticket, to label backlog rows.
+    pub async fn open_ticket_labels(
+        &self,
+    ) -> Result<std::collections::HashMap<i64, (String, String)>> {
+        let rows: Vec<(i64, String, String)> = with_pool!(&self.db, p => sqlx::query_as(
+            "SELECT t.id, c.slug, t.title FROM tickets t JOIN clients c ON c.id = t.client_id WHERE t.status NOT IN ('resolved', 'closed')")
+            .fetch_all(p)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, slug, title)| (id, (slug, title)))
+            .collect())
     }
 }
