@@ -4,6 +4,7 @@
 //! into one of these types once; code past the edge never re-checks it.
 
 pub mod audit;
+pub mod business_time;
 pub mod calendar;
 pub mod client;
 pub mod contact;
