@@ -16,6 +16,7 @@ pub mod money;
 pub mod page;
 pub mod plan;
 pub mod role;
+pub mod sla_clock;
 pub mod sla_target;
 pub mod slug;
 pub mod timezone;
