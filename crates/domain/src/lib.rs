@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod backlog;
+pub mod business_time;
 pub mod calendar;
 pub mod client;
 pub mod completeness;
@@ -18,6 +19,8 @@ pub mod money;
 pub mod page;
 pub mod plan;
 pub mod role;
+pub mod sla_clock;
+pub mod sla_target;
 pub mod slug;
 pub mod ticket;
 pub mod timezone;
