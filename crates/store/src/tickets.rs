@@ -360,8 +360,8 @@ impl Store {
         let number: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO tickets (public_id, client_id, title, description, source, severity, status, owner_id, expected_outcome, \
              next_action, acceptance_test, business_risk, revenue_impact, customer_effect, launch_deadline, dependencies_stated, \
-             created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id")
+             missing_facts, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id")
             .bind(random_hex(16))
             .bind(client.id)
             .bind(&input.title)
@@ -377,6 +377,7 @@ impl Store {
             .bind(input.customer_effect.map(|s| s.as_str()))
             .bind(input.launch_deadline.map(|d| d.to_string()))
             .bind(i64::from(input.dependencies.is_stated()))
+            .bind(input.missing().len() as i64)
             .bind(&actor.label)
             .bind(now)
             .fetch_one(&mut *c)
@@ -438,7 +439,7 @@ impl Store {
         with_tx!(&mut tx, c => sqlx::query(
             "UPDATE tickets SET title = $1, description = $2, source = $3, severity = $4, owner_id = $5, expected_outcome = $6, \
              next_action = $7, acceptance_test = $8, business_risk = $9, revenue_impact = $10, customer_effect = $11, \
-             launch_deadline = $12, dependencies_stated = $13, updated_at = $14 WHERE id = $15")
+             launch_deadline = $12, dependencies_stated = $13, missing_facts = $14, updated_at = $15 WHERE id = $16")
             .bind(&input.title)
             .bind(&input.description)
             .bind(input.source.map(|s| s.as_str()))
@@ -452,6 +453,7 @@ impl Store {
             .bind(input.customer_effect.map(|s| s.as_str()))
             .bind(input.launch_deadline.map(|d| d.to_string()))
             .bind(i64::from(input.dependencies.is_stated()))
+            .bind(input.missing().len() as i64)
             .bind(now_ms())
             .bind(number)
             .execute(&mut *c)
