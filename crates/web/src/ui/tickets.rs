@@ -323,7 +323,7 @@ pub(crate) fn refused(page: &impl Template) -> Result<Response, UiError> {
 /// Store errors that belong next to a field; anything else becomes an error page.
 pub(crate) fn field_errors(e: StoreError) -> Result<FieldErrors, UiError> {
     match e {
-        StoreError::Conflict { field, message } => Ok(FieldErrors::single(&field, message)),
+        StoreError::Conflict { field, message } => Ok(FieldErrors::single(field, message)),
         StoreError::Invalid(errors) => Ok(errors),
         other => Err(other.into()),
     }
