@@ -365,6 +365,21 @@ async fn a_public_reply_and_waiting_on_the_client_show_on_the_ticket_page() {
         ticket.first_response_at.is_some(),
         "the public reply was the first response"
     );
+    assert!(page.body.contains("SLA clocks"));
+    assert!(
+        page.body
+            .contains("First response <span class=\"badge clock-met-in-time\">met in time</span>"),
+        "the public reply stopped the first-response clock in time"
+    );
+    assert!(
+        page.body
+            .contains("Resolution <span class=\"badge clock-paused\">paused</span>"),
+        "waiting on the client pauses the resolution clock"
+    );
+    assert!(
+        page.body.contains("America/Chicago (client)"),
+        "due times are shown in the client's timezone"
+    );
 }
 
 #[tokio::test]

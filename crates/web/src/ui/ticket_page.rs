@@ -13,7 +13,8 @@ use tend_domain::ticket::{
     SeverityGuide, StatusRefusal, TicketStatus,
 };
 use tend_domain::FieldErrors;
-use tend_store::tickets::{Message, Ticket, Visibility};
+use tend_store::tickets::{Message, Ticket, TicketClock, Visibility};
+use tend_store::StoreError;
 
 use crate::auth::Staff;
 use crate::ui::tickets::{field_errors, refused};
@@ -49,6 +50,48 @@ pub struct HistoryRow {
     text: String,
 }
 
+/// One SLA clock as the page shows it: due time where the client is and where the
+/// viewer is, time left, and how it got there.
+pub struct ClockView {
+    name: &'static str,
+    state: &'static str,
+    target: String,
+    due_client: String,
+    due_viewer: String,
+    warn_viewer: String,
+    time_left: String,
+    timeline: Vec<(String, String)>,
+}
+
+fn clock_views(clocks: Vec<TicketClock>, client_tz: &str, viewer_tz: &str) -> Vec<ClockView> {
+    clocks
+        .into_iter()
+        .map(|c| ClockView {
+            name: c.name,
+            state: c.state,
+            target: c.target,
+            due_client: c
+                .due_at
+                .map(|ms| local_time(ms, client_tz))
+                .unwrap_or_default(),
+            due_viewer: c
+                .due_at
+                .map(|ms| local_time(ms, viewer_tz))
+                .unwrap_or_default(),
+            warn_viewer: c
+                .warn_at
+                .map(|ms| local_time(ms, viewer_tz))
+                .unwrap_or_default(),
+            time_left: c.time_left,
+            timeline: c
+                .timeline
+                .into_iter()
+                .map(|l| (local_time(l.at, viewer_tz), l.text))
+                .collect(),
+        })
+        .collect()
+}
+
 #[derive(Default)]
 pub struct ReplyDraft {
     body: String,
@@ -78,6 +121,10 @@ struct TicketPage {
     pm_draft: PostMortemDraft,
     pm_errors: Errors,
     history: Vec<HistoryRow>,
+    clocks: Vec<ClockView>,
+    /// Why the clocks could not be shown, when they could not.
+    clocks_error: Option<String>,
+    viewer_tz: String,
 }
 
 /// What the page shows in its forms after a refused submission.
@@ -186,8 +233,21 @@ async fn page(
             })
             .unwrap_or_default()
     });
+    // A clock that cannot be evaluated should not hide the rest of the ticket.
+    let (clocks, clocks_error) = match state
+        .store
+        .ticket_clocks(number, jiff::Timestamp::now())
+        .await
+    {
+        Ok(c) => (clock_views(c, &t.client_timezone, tz), None),
+        Err(StoreError::Invalid(e)) => (Vec::new(), Some(e.summary())),
+        Err(e) => return Err(e.into()),
+    };
     Ok(TicketPage {
         nav: Nav::new(staff, "tickets"),
+        clocks,
+        clocks_error,
+        viewer_tz: tz.to_string(),
         created: local_time(t.created_at, tz),
         deadline: t.launch_deadline.map(|d| d.to_string()).unwrap_or_default(),
         guide: t.severity.map(severity_guide),
