@@ -572,3 +572,61 @@ async fn a_viewer_sees_tickets_but_cannot_post() {
         1
     );
 }
+
+#[tokio::test]
+async fn editing_a_ticket_completes_its_missing_facts_and_keeps_its_client() {
+    let app = app().await;
+    let (session, csrf) = app.sign_in("owner%40agency.test").await;
+    app.add_client(&session, &csrf, "Acme Dental", "acme").await;
+    app.add_client(&session, &csrf, "Other Co", "other").await;
+    let url = app
+        .open_ticket(
+            &session,
+            &[
+                ("csrf", &csrf),
+                ("client", "acme"),
+                ("title", "Vague request"),
+            ],
+        )
+        .await;
+    let edit = app
+        .send("GET", &format!("{url}/edit"), &session, None)
+        .await;
+    assert_eq!(edit.status, StatusCode::OK);
+    assert!(edit.body.contains("value=\"Vague request\""));
+
+    let bad = form(&[
+        ("csrf", &csrf),
+        ("client", "other"),
+        ("title", "Vague request"),
+        ("blocked_by", "#1"),
+    ]);
+    let res = app
+        .send("POST", &format!("{url}/edit"), &session, Some(bad))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.body.contains("id=\"blocked_by-error\""),
+        "a ticket cannot wait on itself"
+    );
+
+    let mut fields = complete_p1(&csrf, "Clear request");
+    fields.retain(|(k, _)| *k != "client");
+    fields.push(("client", "other"));
+    let res = app
+        .send(
+            "POST",
+            &format!("{url}/edit"),
+            &session,
+            Some(form(&fields)),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let t = app.store.ticket(1).await.unwrap();
+    assert_eq!(t.title, "Clear request");
+    assert_eq!(t.client_slug, "acme", "the ticket stays with its client");
+    assert!(t.missing().is_empty());
+    let page = app.send("GET", &url, &session, None).await;
+    assert!(!page.body.contains("Missing:"));
+    assert!(page.body.contains("set severity from none to P1"));
+}
