@@ -8,6 +8,8 @@ mod clients;
 mod error;
 mod login;
 mod plans;
+mod ticket_page;
+mod tickets;
 mod view;
 
 pub use error::UiError;
@@ -46,6 +48,19 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/clients/{slug}/restore", post(client_page::restore))
         .route("/clients/{slug}/export", get(client_page::export))
+        .route("/tickets", get(tickets::backlog).post(tickets::create))
+        .route("/tickets/new", get(tickets::new_form))
+        .route("/tickets/{number}", get(ticket_page::show))
+        .route(
+            "/tickets/{number}/edit",
+            get(tickets::edit_form).post(tickets::update),
+        )
+        .route("/tickets/{number}/status", post(ticket_page::set_status))
+        .route("/tickets/{number}/messages", post(ticket_page::reply))
+        .route(
+            "/tickets/{number}/post-mortem",
+            post(ticket_page::save_post_mortem),
+        )
         .route("/plans", get(plans::list))
         .route(
             "/plans/{code}/edit",

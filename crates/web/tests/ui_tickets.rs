@@ -1,0 +1,632 @@
+//! Tickets in the staff UI through the real router, as a person would use them: open a
+//! ticket through the form, find it in the backlog, reply, move it, close it.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use tend_domain::email::Email;
+use tend_domain::role::Role;
+use tend_store::{Actor, Store};
+use tend_web::{router, AppState, WebConfig};
+use tower::ServiceExt;
+
+struct App {
+    router: Router,
+    store: Store,
+    _dir: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+struct Response {
+    status: StatusCode,
+    location: Option<String>,
+    cookies: Vec<String>,
+    body: String,
+}
+
+impl Response {
+    /// The value of a hidden input named `name` on the page.
+    fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self
+            .body
+            .find(&marker)
+            .map(|i| i + marker.len())
+            .expect("hidden input present");
+        self.body[start..].split('"').next().unwrap().to_string()
+    }
+}
+
+async fn app() -> App {
+    let dir = std::env::temp_dir().join(format!("tend-ui-tickets-{}", tend_store::random_hex(6)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Store::connect(&format!("sqlite://{}/tend.db", dir.display()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    for (email, role) in [
+        ("owner@agency.test", Role::Owner),
+        ("viewer@agency.test", Role::Viewer),
+    ] {
+        store
+            .create_user(
+                &Actor::system("test"),
+                &Email::parse(email).unwrap(),
+                "",
+                role,
+                "a long enough password",
+            )
+            .await
+            .unwrap();
+    }
+    App {
+        router: router(AppState::new(store.clone(), WebConfig::default())),
+        store,
+        _dir: TempDir(dir),
+    }
+}
+
+impl App {
+    async fn send(&self, method: &str, path: &str, cookie: &str, form: Option<String>) -> Response {
+        let mut req = Request::builder().method(method).uri(path);
+        if !cookie.is_empty() {
+            req = req.header(header::COOKIE, cookie);
+        }
+        let body = match form {
+            Some(f) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(f)
+            }
+            None => Body::empty(),
+        };
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_string());
+        let cookies = res
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+            .collect();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Response {
+            status,
+            location,
+            cookies,
+            body: String::from_utf8_lossy(&bytes).to_string(),
+        }
+    }
+
+    /// Signs in through the form and returns the session cookie and the page CSRF token.
+    async fn sign_in(&self, email: &str) -> (String, String) {
+        let form = self.send("GET", "/login", "", None).await;
+        let login_cookie = form.cookies[0].clone();
+        let csrf = form.hidden("csrf");
+        let res = self
+            .send(
+                "POST",
+                "/login",
+                &login_cookie,
+                Some(format!(
+                    "csrf={csrf}&next=%2Fclients&email={email}&password=a+long+enough+password"
+                )),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        let session = res
+            .cookies
+            .iter()
+            .find(|c| c.starts_with("tend_session="))
+            .unwrap()
+            .clone();
+        let page = self.send("GET", "/clients", &session, None).await;
+        (session, page.hidden("csrf"))
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A form body from field names and values.
+fn form(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl App {
+    async fn add_client(&self, session: &str, csrf: &str, name: &str, slug: &str) {
+        let body = form(&[
+            ("csrf", csrf),
+            ("name", name),
+            ("slug", slug),
+            ("timezone", "America/Chicago"),
+            ("plan", "GROWTH"),
+            ("support_model", "monthly-retainer"),
+            ("billing_period", "monthly"),
+        ]);
+        let res = self.send("POST", "/clients", session, Some(body)).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    }
+
+    /// Opens a ticket through the form and returns its page's address.
+    async fn open_ticket(&self, session: &str, fields: &[(&str, &str)]) -> String {
+        let res = self
+            .send("POST", "/tickets", session, Some(form(fields)))
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        res.location.expect("redirect to the ticket")
+    }
+}
+
+fn complete_p1<'a>(csrf: &'a str, title: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("client", "acme"),
+        ("title", title),
+        ("source", "email"),
+        ("severity", "p1"),
+        ("owner_email", "owner@agency.test"),
+        ("blocked_by", "none"),
+        ("expected_outcome", "Every booking creates a contact"),
+        ("next_action", "Replay yesterday's failed webhooks"),
+    ]
+}
+
+#[tokio::test]
+async fn a_ticket_form_with_mistakes_keeps_what_was_typed_then_the_ticket_is_ranked_in_the_backlog()
+{
+    let app = app().await;
+    let (session, csrf) = app.sign_in("owner%40agency.test").await;
+    app.add_client(&session, &csrf, "Acme Dental", "acme").await;
+
+    let new = app.send("GET", "/tickets/new", &session, None).await;
+    assert_eq!(new.status, StatusCode::OK);
+    assert!(
+        new.body
+            .contains("Major functionality degraded; workaround available")
+            && new.body.contains("AI agent not responding"),
+        "the SOP's definitions and examples are shown where severity is chosen"
+    );
+
+    let mistakes = form(&[
+        ("csrf", &csrf),
+        ("client", "acme"),
+        ("title", ""),
+        ("description", "Contacts stopped appearing in the CRM"),
+        ("severity", "p1"),
+        ("blocked_by", "soon"),
+        ("launch_deadline", "next week"),
+    ]);
+    let res = app.send("POST", "/tickets", &session, Some(mistakes)).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("id=\"title-error\""));
+    assert!(res.body.contains("id=\"blocked_by-error\""));
+    assert!(res.body.contains("is not a ticket number"));
+    assert!(res.body.contains("id=\"launch_deadline-error\""));
+    assert!(
+        res.body.contains("Contacts stopped appearing in the CRM"),
+        "the description typed is kept"
+    );
+    assert!(
+        res.body.contains("value=\"p1\" checked"),
+        "the severity chosen stays chosen"
+    );
+    assert!(app.send("GET", "/tickets/1", &session, None).await.status == StatusCode::NOT_FOUND);
+
+    let blocker = app
+        .open_ticket(
+            &session,
+            &complete_p1(&csrf, "Rotate the CRM webhook secret"),
+        )
+        .await;
+    assert_eq!(blocker, "/tickets/1");
+    let mut fields = complete_p1(&csrf, "Booking form stopped creating contacts");
+    fields.retain(|(k, _)| *k != "blocked_by" && *k != "severity");
+    fields.push(("blocked_by", "#1"));
+    fields.push(("severity", "p2"));
+    let waiting = app.open_ticket(&session, &fields).await;
+    assert_eq!(waiting, "/tickets/2");
+
+    let backlog = app.send("GET", "/tickets", &session, None).await;
+    assert_eq!(backlog.status, StatusCode::OK);
+    let first = backlog
+        .body
+        .find("#1 Rotate the CRM webhook secret")
+        .unwrap();
+    let second = backlog
+        .body
+        .find("#2 Booking form stopped creating contacts")
+        .unwrap();
+    assert!(first < second, "the P1 blocker ranks first");
+    assert!(
+        backlog.body.contains("P1; blocks #2"),
+        "each row says why it is where it is"
+    );
+
+    let queue = app
+        .send("GET", "/tickets?client=acme", &session, None)
+        .await;
+    assert!(
+        queue.body.contains("Acme Dental&#39;s queue")
+            || queue.body.contains("Acme Dental's queue")
+    );
+    assert!(queue.body.contains("Rotate the CRM webhook secret"));
+
+    let page = app.send("GET", "/tickets/2", &session, None).await;
+    assert!(
+        page.body.contains("href=\"/tickets/1\""),
+        "the ticket links to what blocks it"
+    );
+    let page = app.send("GET", "/tickets/1", &session, None).await;
+    assert!(
+        page.body.contains("href=\"/tickets/2\""),
+        "and the blocker links to what it blocks"
+    );
+}
+
+#[tokio::test]
+async fn a_public_reply_and_waiting_on_the_client_show_on_the_ticket_page() {
+    let app = app().await;
+    let (session, csrf) = app.sign_in("owner%40agency.test").await;
+    app.add_client(&session, &csrf, "Acme Dental", "acme").await;
+    let url = app
+        .open_ticket(&session, &complete_p1(&csrf, "Leads delayed"))
+        .await;
+
+    let empty = app
+        .send(
+            "POST",
+            &format!("{url}/messages"),
+            &session,
+            Some(form(&[
+                ("csrf", &csrf),
+                ("visibility", "public"),
+                ("body", "  "),
+            ])),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("id=\"body-error\""));
+
+    for (visibility, body) in [
+        ("public", "We are replaying the failed webhooks now."),
+        (
+            "internal",
+            "Secret was rotated on Friday without telling us.",
+        ),
+    ] {
+        let res = app
+            .send(
+                "POST",
+                &format!("{url}/messages"),
+                &session,
+                Some(form(&[
+                    ("csrf", &csrf),
+                    ("visibility", visibility),
+                    ("body", body),
+                ])),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        assert_eq!(res.location.as_deref(), Some(url.as_str()));
+    }
+    let res = app
+        .send(
+            "POST",
+            &format!("{url}/status"),
+            &session,
+            Some(form(&[("csrf", &csrf), ("status", "waiting-on-client")])),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+
+    let page = app.send("GET", &url, &session, None).await;
+    assert!(page
+        .body
+        .contains("We are replaying the failed webhooks now."));
+    assert!(page.body.contains("public reply"));
+    assert!(page.body.contains("internal note"));
+    assert!(page
+        .body
+        .contains("st-waiting-on-client\">waiting on client"));
+    assert!(page.body.contains("replied to the client"));
+    assert!(page.body.contains("moved it from new to waiting on client"));
+    let ticket = app.store.ticket(1).await.unwrap();
+    assert!(
+        ticket.first_response_at.is_some(),
+        "the public reply was the first response"
+    );
+    assert!(page.body.contains("SLA clocks"));
+    assert!(
+        page.body
+            .contains("First response <span class=\"badge clock-met-in-time\">met in time</span>"),
+        "the public reply stopped the first-response clock in time"
+    );
+    assert!(
+        page.body
+            .contains("Resolution <span class=\"badge clock-paused\">paused</span>"),
+        "waiting on the client pauses the resolution clock"
+    );
+    assert!(
+        page.body.contains("America/Chicago (client)"),
+        "due times are shown in the client's timezone"
+    );
+}
+
+#[tokio::test]
+async fn a_p1_cannot_be_closed_without_its_post_mortem() {
+    let app = app().await;
+    let (session, csrf) = app.sign_in("owner%40agency.test").await;
+    app.add_client(&session, &csrf, "Acme Dental", "acme").await;
+    let url = app
+        .open_ticket(&session, &complete_p1(&csrf, "Integration failing"))
+        .await;
+    let status = |to: &str| Some(form(&[("csrf", &csrf), ("status", to)]));
+    let res = app
+        .send(
+            "POST",
+            &format!("{url}/status"),
+            &session,
+            status("resolved"),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+
+    let page = app.send("GET", &url, &session, None).await;
+    assert!(
+        page.body.contains(
+            "<button type=\"button\" disabled aria-describedby=\"why-closed\">closed</button>"
+        ),
+        "the close button is shown refused"
+    );
+    assert!(page.body.contains("cannot be closed without a post-mortem"));
+
+    let res = app
+        .send("POST", &format!("{url}/status"), &session, status("closed"))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("id=\"status-error\""));
+    assert!(res.body.contains("cannot be closed without a post-mortem"));
+    assert_eq!(
+        app.store.ticket(1).await.unwrap().status.as_str(),
+        "resolved"
+    );
+
+    let half = form(&[
+        ("csrf", &csrf),
+        (
+            "root_cause",
+            "Webhook secret rotated without updating the CRM",
+        ),
+        ("fix", "Updated the secret"),
+    ]);
+    let res = app
+        .send("POST", &format!("{url}/post-mortem"), &session, Some(half))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("id=\"prevention-error\""));
+    assert!(res
+        .body
+        .contains("Webhook secret rotated without updating the CRM"));
+
+    let full = form(&[
+        ("csrf", &csrf),
+        (
+            "root_cause",
+            "Webhook secret rotated without updating the CRM",
+        ),
+        ("fix", "Updated the secret"),
+        ("prevention", "Rotation checklist names every consumer"),
+        ("monitoring_added", "Heartbeat on the lead webhook"),
+    ]);
+    let res = app
+        .send("POST", &format!("{url}/post-mortem"), &session, Some(full))
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let res = app
+        .send("POST", &format!("{url}/status"), &session, status("closed"))
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(app.store.ticket(1).await.unwrap().status.as_str(), "closed");
+}
+
+#[tokio::test]
+async fn the_incomplete_filter_finds_tickets_missing_facts() {
+    let app = app().await;
+    let (session, csrf) = app.sign_in("owner%40agency.test").await;
+    app.add_client(&session, &csrf, "Acme Dental", "acme").await;
+    app.open_ticket(&session, &complete_p1(&csrf, "Fully triaged request"))
+        .await;
+    app.open_ticket(
+        &session,
+        &[
+            ("csrf", &csrf),
+            ("client", "acme"),
+            ("title", "Half told request"),
+            ("source", "phone"),
+            ("owner_email", "owner@agency.test"),
+        ],
+    )
+    .await;
+
+    let all = app.send("GET", "/tickets", &session, None).await;
+    assert!(all.body.contains("Fully triaged request") && all.body.contains("Half told request"));
+    let incomplete = app
+        .send("GET", "/tickets?incomplete=1", &session, None)
+        .await;
+    assert_eq!(incomplete.status, StatusCode::OK);
+    assert!(incomplete.body.contains("Half told request"));
+    assert!(!incomplete.body.contains("Fully triaged request"));
+    assert!(
+        incomplete
+            .body
+            .contains("priority (severity), dependencies (or &quot;none&quot;), expected outcome, next action")
+            || incomplete.body.contains("priority (severity), dependencies (or &#34;none&#34;), expected outcome, next action"),
+        "the row names what is missing: {}",
+        incomplete.body
+    );
+    let page = app.send("GET", "/tickets/2", &session, None).await;
+    assert!(page.body.contains("Missing: priority (severity)"));
+
+    let p1 = app
+        .send("GET", "/tickets?severity=p1", &session, None)
+        .await;
+    assert!(p1.body.contains("Fully triaged request") && !p1.body.contains("Half told request"));
+
+    let req = Request::builder()
+        .uri("/tickets?incomplete=1")
+        .header(header::COOKIE, &session)
+        .header("hx-request", "true")
+        .body(Body::empty())
+        .unwrap();
+    let res = app.router.clone().oneshot(req).await.unwrap();
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body = String::from_utf8_lossy(&body);
+    assert!(!body.contains("<html"), "htmx gets just the table");
+    assert!(body.contains("Half told request"));
+}
+
+#[tokio::test]
+async fn a_viewer_sees_tickets_but_cannot_post() {
+    let app = app().await;
+    let (owner, owner_csrf) = app.sign_in("owner%40agency.test").await;
+    app.add_client(&owner, &owner_csrf, "Acme Dental", "acme")
+        .await;
+    let url = app
+        .open_ticket(&owner, &complete_p1(&owner_csrf, "Leads delayed"))
+        .await;
+
+    let (session, csrf) = app.sign_in("viewer%40agency.test").await;
+    let list = app.send("GET", "/tickets", &session, None).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("Leads delayed"));
+    assert!(!list.body.contains("New ticket"));
+    let page = app.send("GET", &url, &session, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("action=\"/tickets/1/status\""));
+    assert!(!page.body.contains("action=\"/tickets/1/messages\""));
+
+    assert_eq!(
+        app.send("GET", "/tickets/new", &session, None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let attempts = [
+        ("/tickets", complete_p1(&csrf, "Sneaky")),
+        (
+            "/tickets/1/status",
+            vec![("csrf", csrf.as_str()), ("status", "acknowledged")],
+        ),
+        (
+            "/tickets/1/messages",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("visibility", "public"),
+                ("body", "hi"),
+            ],
+        ),
+    ];
+    for (path, fields) in attempts {
+        let res = app.send("POST", path, &session, Some(form(&fields))).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let t = app.store.ticket(1).await.unwrap();
+    assert_eq!(t.status.as_str(), "new");
+    assert!(app.store.ticket_messages(1).await.unwrap().is_empty());
+    assert_eq!(
+        app.store
+            .list_tickets(&Default::default(), Default::default())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+}
+
+#[tokio::test]
+async fn editing_a_ticket_completes_its_missing_facts_and_keeps_its_client() {
+    let app = app().await;
+    let (session, csrf) = app.sign_in("owner%40agency.test").await;
+    app.add_client(&session, &csrf, "Acme Dental", "acme").await;
+    app.add_client(&session, &csrf, "Other Co", "other").await;
+    let url = app
+        .open_ticket(
+            &session,
+            &[
+                ("csrf", &csrf),
+                ("client", "acme"),
+                ("title", "Vague request"),
+            ],
+        )
+        .await;
+    let edit = app
+        .send("GET", &format!("{url}/edit"), &session, None)
+        .await;
+    assert_eq!(edit.status, StatusCode::OK);
+    assert!(edit.body.contains("value=\"Vague request\""));
+
+    let bad = form(&[
+        ("csrf", &csrf),
+        ("client", "other"),
+        ("title", "Vague request"),
+        ("blocked_by", "#1"),
+    ]);
+    let res = app
+        .send("POST", &format!("{url}/edit"), &session, Some(bad))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.body.contains("id=\"blocked_by-error\""),
+        "a ticket cannot wait on itself"
+    );
+
+    let mut fields = complete_p1(&csrf, "Clear request");
+    fields.retain(|(k, _)| *k != "client");
+    fields.push(("client", "other"));
+    let res = app
+        .send(
+            "POST",
+            &format!("{url}/edit"),
+            &session,
+            Some(form(&fields)),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let t = app.store.ticket(1).await.unwrap();
+    assert_eq!(t.title, "Clear request");
+    assert_eq!(t.client_slug, "acme", "the ticket stays with its client");
+    assert!(t.missing().is_empty());
+    let page = app.send("GET", &url, &session, None).await;
+    assert!(!page.body.contains("Missing:"));
+    assert!(page.body.contains("set severity from none to P1"));
+}
