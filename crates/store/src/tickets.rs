@@ -699,31 +699,7 @@ impl Store {
         filter: &TicketFilter,
         page: PageRequest,
     ) -> Result<Page<Ticket>> {
-        let mut conds = vec!["c.deleted_at IS NULL".to_string()];
-        let mut binds: Vec<Bind> = Vec::new();
-        let mut push = |cond: &str, value: Bind| {
-            binds.push(value);
-            conds.push(cond.replace("$?", &format!("${}", binds.len())));
-        };
-        if let Some(id) = filter.client_id {
-            push("t.client_id = $?", Bind::Int(id));
-        }
-        if let Some(id) = filter.owner_id {
-            push("t.owner_id = $?", Bind::Int(id));
-        }
-        if let Some(s) = filter.status {
-            push("t.status = $?", Bind::Text(s.as_str().into()));
-        }
-        if let Some(s) = filter.severity {
-            push("t.severity = $?", Bind::Text(s.as_str().into()));
-        }
-        if filter.open_only {
-            conds.push("t.status NOT IN ('resolved', 'closed')".into());
-        }
-        if filter.incomplete {
-            conds.push(INCOMPLETE_SQL.into());
-        }
-        let where_sql = conds.join(" AND ");
+        let (where_sql, binds) = ticket_filter_sql(filter);
         let n = binds.len();
         let sql = format!(
             "{SELECT} WHERE {where_sql} ORDER BY t.id DESC LIMIT ${} OFFSET ${}",
@@ -986,4 +962,65 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+impl Store {
+    /// Numbers of every ticket matching a filter (no paging): the backlog orders them by
+    /// rank itself and then loads only the page it shows.
+    pub async fn ticket_numbers(&self, filter: &TicketFilter) -> Result<Vec<i64>> {
+        let (where_sql, binds) = ticket_filter_sql(filter);
+        let sql = format!("SELECT t.id FROM tickets t JOIN clients c ON c.id = t.client_id WHERE {where_sql} ORDER BY t.id DESC");
+        Ok(
+            with_pool!(&self.db, p => bind_all!(sqlx::query_scalar(&sql), &binds).fetch_all(p).await)?,
+        )
+    }
+
+    /// Tickets by number, in the order given (numbers that do not exist are skipped).
+    pub async fn tickets_by_numbers(&self, numbers: &[i64]) -> Result<Vec<Ticket>> {
+        if numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = numbers.iter().map(i64::to_string).collect();
+        // Integers from our own rows, so inlining them is safe.
+        let sql = format!("{SELECT} WHERE t.id IN ({})", list.join(","));
+        let mut found = with_pool!(&self.db, p => {
+            sqlx::query(&sql).fetch_all(p).await?
+                .iter()
+                .map(|r| ticket_from_row(r, Vec::new()))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        self.fill_dependencies(&mut found).await?;
+        let mut by_number: std::collections::HashMap<i64, Ticket> =
+            found.into_iter().map(|t| (t.number, t)).collect();
+        Ok(numbers.iter().filter_map(|n| by_number.remove(n)).collect())
+    }
+}
+
+/// The WHERE clause and bound values of a ticket filter.
+fn ticket_filter_sql(filter: &TicketFilter) -> (String, Vec<Bind>) {
+    let mut conds = vec!["c.deleted_at IS NULL".to_string()];
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut push = |cond: &str, value: Bind| {
+        binds.push(value);
+        conds.push(cond.replace("$?", &format!("${}", binds.len())));
+    };
+    if let Some(id) = filter.client_id {
+        push("t.client_id = $?", Bind::Int(id));
+    }
+    if let Some(id) = filter.owner_id {
+        push("t.owner_id = $?", Bind::Int(id));
+    }
+    if let Some(s) = filter.status {
+        push("t.status = $?", Bind::Text(s.as_str().into()));
+    }
+    if let Some(s) = filter.severity {
+        push("t.severity = $?", Bind::Text(s.as_str().into()));
+    }
+    if filter.open_only {
+        conds.push("t.status NOT IN ('resolved', 'closed')".into());
+    }
+    if filter.incomplete {
+        conds.push(INCOMPLETE_SQL.into());
+    }
+    (conds.join(" AND "), binds)
 }

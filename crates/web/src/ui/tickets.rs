@@ -116,24 +116,6 @@ fn filter_value<T, E: std::fmt::Display>(
     }
 }
 
-/// Every ticket matching `filter` (the backlog orders them itself, so it needs them all).
-async fn all_tickets(state: &AppState, filter: &TicketFilter) -> Result<Vec<Ticket>, UiError> {
-    let mut out = Vec::new();
-    let mut page_no = 1;
-    loop {
-        let page = state
-            .store
-            .list_tickets(filter, PageRequest::new(Some(page_no), Some(MAX_PAGE_SIZE)))
-            .await?;
-        let more = page.has_next();
-        out.extend(page.items);
-        if !more {
-            return Ok(out);
-        }
-        page_no += 1;
-    }
-}
-
 async fn client_choices(state: &AppState) -> Result<Vec<ClientSummary>, UiError> {
     let page = state
         .store
@@ -175,7 +157,12 @@ pub async fn backlog(
         severity,
         incomplete: query.incomplete_only(),
     };
-    let tickets = all_tickets(&state, &filter).await?;
+    let matching: std::collections::HashSet<i64> = state
+        .store
+        .ticket_numbers(&filter)
+        .await?
+        .into_iter()
+        .collect();
     let today = today_in(
         client
             .as_ref()
@@ -186,12 +173,37 @@ pub async fn backlog(
     if let Some(c) = &client {
         ranked = client_queue(&ranked, c.id);
     }
-    let places: std::collections::HashMap<i64, &RankedRow> =
-        ranked.iter().map(|r| (r.id, r)).collect();
-    let mut rows: Vec<BacklogRow> = tickets
+    // Ranked (open) tickets in queue order, then done ones newest first; only the page
+    // shown is loaded in full.
+    let mut order: Vec<(i64, Option<&RankedRow>)> = ranked
+        .iter()
+        .filter(|r| matching.contains(&r.id))
+        .map(|r| (r.id, Some(r)))
+        .collect();
+    let ranked_ids: std::collections::HashSet<i64> = order.iter().map(|(id, _)| *id).collect();
+    let mut done: Vec<i64> = matching
+        .iter()
+        .copied()
+        .filter(|id| !ranked_ids.contains(id))
+        .collect();
+    done.sort_unstable_by(|a, b| b.cmp(a));
+    order.extend(done.into_iter().map(|id| (id, None)));
+    let request = PageRequest::new(query.page, None);
+    let total = order.len() as i64;
+    let shown: Vec<(i64, Option<&RankedRow>)> = order
+        .into_iter()
+        .skip(usize::try_from(request.offset()).unwrap_or(usize::MAX))
+        .take(request.per_page as usize)
+        .collect();
+    let numbers: Vec<i64> = shown.iter().map(|(id, _)| *id).collect();
+    let tickets = state.store.tickets_by_numbers(&numbers).await?;
+    let items: Vec<BacklogRow> = tickets
         .into_iter()
         .map(|ticket| {
-            let place = places.get(&ticket.number);
+            let place = shown
+                .iter()
+                .find(|(id, _)| *id == ticket.number)
+                .and_then(|(_, r)| *r);
             BacklogRow {
                 rank: place.map(|r| r.position),
                 reason: place.map(|r| r.reason.to_string()).unwrap_or_default(),
@@ -199,20 +211,6 @@ pub async fn backlog(
                 ticket,
             }
         })
-        .collect();
-    // Ranked (open) tickets in queue order, then done ones newest first.
-    rows.sort_by(|a, b| match (a.rank, b.rank) {
-        (Some(x), Some(y)) => x.cmp(&y),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => b.ticket.number.cmp(&a.ticket.number),
-    });
-    let request = PageRequest::new(query.page, None);
-    let total = rows.len() as i64;
-    let items: Vec<BacklogRow> = rows
-        .into_iter()
-        .skip(usize::try_from(request.offset()).unwrap_or(usize::MAX))
-        .take(request.per_page as usize)
         .collect();
     let page = Page::new(items, request, total);
     let table = BacklogTable {
