@@ -169,6 +169,28 @@ pub async fn show(store: &Store, raw: &str) -> Result<String, Failure> {
     if !t.description.is_empty() {
         out.push_str(&format!("\n{}\n", t.description));
     }
+    let clocks = store.ticket_clocks(n, jiff::Timestamp::now()).await?;
+    if !clocks.is_empty() {
+        out.push_str("\nClocks:\n");
+        let tz = jiff::tz::TimeZone::get(&t.client_timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        for c in &clocks {
+            let due = c
+                .due_at
+                .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+                .map(|ts| {
+                    format!(
+                        "due {} ({})",
+                        ts.to_zoned(tz.clone()).strftime("%a %Y-%m-%d %H:%M %Z"),
+                        utc_minute(ts.as_millisecond())
+                    )
+                })
+                .unwrap_or_else(|| "no due time".into());
+            out.push_str(&format!(
+                "  {:<15} {:<12} {}; {}; {}\n",
+                c.name, c.state, c.target, due, c.time_left
+            ));
+        }
+    }
     let messages = store.ticket_messages(n).await?;
     if !messages.is_empty() {
         out.push_str("\nThread:\n");

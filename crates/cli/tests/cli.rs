@@ -332,6 +332,22 @@ fn a_ticket_is_opened_moved_answered_and_ranked_from_the_command_line() {
         .ok();
     let shown = tend.run(&["ticket", "show", "1"]).ok().stdout;
     assert!(shown.contains("[public]") && shown.contains("Got it, looking now"));
+    let response = shown
+        .lines()
+        .find(|l| l.trim_start().starts_with("First response"))
+        .unwrap_or_default();
+    assert!(
+        response.contains("met-in-time") && response.contains("due "),
+        "{shown}"
+    );
+    let resolution = shown
+        .lines()
+        .find(|l| l.trim_start().starts_with("Resolution"))
+        .unwrap_or_default();
+    assert!(
+        resolution.contains("paused"),
+        "the resolution clock pauses while waiting: {shown}"
+    );
     assert!(shown.contains("new → waiting-on-client"), "{shown}");
     let backlog = tend.run(&["backlog"]).ok().stdout;
     let first_row = backlog.lines().nth(1).unwrap_or_default();

@@ -23,6 +23,7 @@ pub mod sla_clock;
 pub mod sla_target;
 pub mod slug;
 pub mod ticket;
+pub mod ticket_clocks;
 pub mod timezone;
 
 pub use field_errors::FieldErrors;

@@ -8,14 +8,21 @@
 use jiff::civil::Date;
 use serde::Serialize;
 use tend_domain::backlog::BacklogItem;
+use tend_domain::business_time::BusinessHours;
+use tend_domain::calendar::BusinessCalendar;
 use tend_domain::completeness::{missing, MissingField, RequiredFacts};
 use tend_domain::dependency::{DependencyGraph, TicketRef};
 use tend_domain::email::Email;
 use tend_domain::page::{Page, PageRequest};
 use tend_domain::plan::Severity;
+use tend_domain::plan::TargetKind;
+use tend_domain::sla_clock::{evaluate_clock, time_left, ClockContext, ClockState, WarnShare};
 use tend_domain::ticket::{
     check_transition, Dependencies, Impact, PostMortem, TicketInput, TicketNumber, TicketSource,
     TicketStatus,
+};
+use tend_domain::ticket_clocks::{
+    clock_severity, ticket_clock_histories, TicketChange, TicketMoment,
 };
 
 use crate::audit::{self, Action, Change};
@@ -353,8 +360,8 @@ impl Store {
         let number: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO tickets (public_id, client_id, title, description, source, severity, status, owner_id, expected_outcome, \
              next_action, acceptance_test, business_risk, revenue_impact, customer_effect, launch_deadline, dependencies_stated, \
-             created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id")
+             missing_facts, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id")
             .bind(random_hex(16))
             .bind(client.id)
             .bind(&input.title)
@@ -370,6 +377,7 @@ impl Store {
             .bind(input.customer_effect.map(|s| s.as_str()))
             .bind(input.launch_deadline.map(|d| d.to_string()))
             .bind(i64::from(input.dependencies.is_stated()))
+            .bind(input.missing().len() as i64)
             .bind(&actor.label)
             .bind(now)
             .fetch_one(&mut *c)
@@ -431,7 +439,7 @@ impl Store {
         with_tx!(&mut tx, c => sqlx::query(
             "UPDATE tickets SET title = $1, description = $2, source = $3, severity = $4, owner_id = $5, expected_outcome = $6, \
              next_action = $7, acceptance_test = $8, business_risk = $9, revenue_impact = $10, customer_effect = $11, \
-             launch_deadline = $12, dependencies_stated = $13, updated_at = $14 WHERE id = $15")
+             launch_deadline = $12, dependencies_stated = $13, missing_facts = $14, updated_at = $15 WHERE id = $16")
             .bind(&input.title)
             .bind(&input.description)
             .bind(input.source.map(|s| s.as_str()))
@@ -445,6 +453,7 @@ impl Store {
             .bind(input.customer_effect.map(|s| s.as_str()))
             .bind(input.launch_deadline.map(|d| d.to_string()))
             .bind(i64::from(input.dependencies.is_stated()))
+            .bind(input.missing().len() as i64)
             .bind(now_ms())
             .bind(number)
             .execute(&mut *c)
@@ -836,5 +845,145 @@ impl Store {
             .into_iter()
             .map(|(id, slug, title)| (id, (slug, title)))
             .collect())
+    }
+}
+
+/// One SLA clock of a ticket as of a moment, in plain values for pages, the CLI and the
+/// API. Times are UTC milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketClock {
+    /// "response" or "resolution".
+    pub kind: String,
+    /// "First response" or "Resolution".
+    pub name: &'static str,
+    /// running, paused, met-in-time, met-late, breached, no-target
+    pub state: &'static str,
+    /// What the target allows, in words ("8 h of business time (P1)").
+    pub target: String,
+    pub due_at: Option<i64>,
+    pub warn_at: Option<i64>,
+    pub remaining_minutes: Option<i64>,
+    pub paused: bool,
+    pub warned: bool,
+    pub breached: bool,
+    /// "3 h 20 m of business time left", "breached 2 h ago", …
+    pub time_left: String,
+    pub timeline: Vec<ClockLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClockLine {
+    pub at: i64,
+    pub text: String,
+}
+
+fn moments(events: &[TicketEvent]) -> Vec<TicketMoment> {
+    let ts = |ms: i64| jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let sev = |v: &Option<String>| v.as_deref().and_then(|s| Severity::parse(s).ok());
+    let status = |v: &Option<String>| v.as_deref().and_then(|s| TicketStatus::parse(s).ok());
+    let created_at = events.iter().find(|e| e.kind == "created").map(|e| e.at);
+    let mut out: Vec<TicketMoment> = Vec::new();
+    for e in events {
+        let change = match e.kind.as_str() {
+            "created" => TicketChange::Created { severity: None },
+            // A severity given when the ticket was opened is its starting severity.
+            "severity" if Some(e.at) == created_at => {
+                if let Some(TicketMoment {
+                    change: TicketChange::Created { severity },
+                    ..
+                }) = out.first_mut()
+                {
+                    *severity = sev(&e.to);
+                }
+                continue;
+            }
+            "severity" => TicketChange::Severity(sev(&e.to)),
+            "status" => match (status(&e.from), status(&e.to)) {
+                (Some(from), Some(to)) => TicketChange::Status { from, to },
+                _ => continue,
+            },
+            "public-reply" => TicketChange::PublicReply,
+            _ => continue,
+        };
+        out.push(TicketMoment {
+            at: ts(e.at),
+            change,
+        });
+    }
+    out
+}
+
+fn state_name(state: &ClockState) -> &'static str {
+    match state {
+        ClockState::Running => "running",
+        ClockState::Paused => "paused",
+        ClockState::MetInTime { .. } => "met-in-time",
+        ClockState::MetLate { .. } => "met-late",
+        ClockState::Breached => "breached",
+        ClockState::NoTarget { .. } => "no-target",
+    }
+}
+
+impl Store {
+    /// A ticket's SLA clocks as of `now`, derived from its history, its client's
+    /// calendar and its plan's targets (no contract, no clocks).
+    pub async fn ticket_clocks(
+        &self,
+        number: i64,
+        now: jiff::Timestamp,
+    ) -> Result<Vec<TicketClock>> {
+        let ticket = self.ticket(number).await?;
+        let client = self.client_by_id(ticket.client_id).await?;
+        let Some(contract) = self.client_contracts(client.id).await?.into_iter().next() else {
+            return Ok(Vec::new());
+        };
+        let plan = self.plan_by_code(&contract.plan_code).await?;
+        let events = self.ticket_events(number).await?;
+        let tz = jiff::tz::TimeZone::get(&client.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let calendar = BusinessCalendar {
+            hours: client.hours.clone(),
+            holidays: client.holidays.clone(),
+        };
+        let hours = BusinessHours::new(&calendar, tz);
+        let ctx = ClockContext {
+            hours: &hours,
+            warn: WarnShare::default(),
+        };
+        let severity = clock_severity(ticket.severity);
+        let mut out = Vec::new();
+        for (kind, history) in ticket_clock_histories(&moments(&events), &plan.terms.sla) {
+            let status = evaluate_clock(&history, ctx, now)
+                .map_err(|e| StoreError::invalid("clock", e.to_string()))?;
+            out.push(TicketClock {
+                kind: kind.as_str().to_string(),
+                name: if kind == TargetKind::Response {
+                    "First response"
+                } else {
+                    "Resolution"
+                },
+                state: state_name(&status.state),
+                target: format!(
+                    "{} ({})",
+                    history.target().describe(),
+                    severity.as_str().to_uppercase()
+                ),
+                due_at: status.due.map(|t| t.as_millisecond()),
+                warn_at: status.warn_at.map(|t| t.as_millisecond()),
+                remaining_minutes: status.remaining_minutes,
+                paused: status.paused,
+                warned: status.warned,
+                breached: status.breached,
+                time_left: time_left(&status, now).to_string(),
+                timeline: status
+                    .timeline
+                    .iter()
+                    .map(|e| ClockLine {
+                        at: e.at.as_millisecond(),
+                        text: e.explain(),
+                    })
+                    .collect(),
+            });
+        }
+        Ok(out)
     }
 }

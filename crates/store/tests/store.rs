@@ -860,4 +860,47 @@ mod tickets {
             assert_eq!(p2.items.len(), 1);
         }
     );
+
+    story!(
+        a_p1_ticket_on_growth_has_two_clocks_that_pause_while_waiting_on_the_client,
+        |store: Store| async move {
+            add_client(&store, "Acme", "acme", "GROWTH").await;
+            let mut d = draft("Checkout down");
+            d.severity = "p1".into();
+            let t = store
+                .create_ticket(&actor(), &d.parse().unwrap())
+                .await
+                .unwrap();
+            let now = jiff::Timestamp::now();
+            let clocks = store.ticket_clocks(t.number, now).await.unwrap();
+            let names: Vec<&str> = clocks.iter().map(|c| c.name).collect();
+            assert_eq!(names, ["First response", "Resolution"]);
+            assert!(clocks[0].target.starts_with("8 h"), "{}", clocks[0].target);
+            assert!(clocks.iter().all(|c| !c.paused && c.due_at.is_some()));
+            store
+                .set_ticket_status(&actor(), t.number, TicketStatus::WaitingOnClient)
+                .await
+                .unwrap();
+            let later = jiff::Timestamp::now();
+            let clocks = store.ticket_clocks(t.number, later).await.unwrap();
+            assert!(clocks.iter().all(|c| c.paused), "{clocks:?}");
+            assert!(
+                clocks[1]
+                    .timeline
+                    .iter()
+                    .any(|l| l.text.contains("paused") || l.text.contains("Paused")),
+                "{:?}",
+                clocks[1].timeline
+            );
+            store
+                .add_message(&actor(), None, t.number, Visibility::Public, "On it")
+                .await
+                .unwrap();
+            let clocks = store
+                .ticket_clocks(t.number, jiff::Timestamp::now())
+                .await
+                .unwrap();
+            assert_eq!(clocks[0].state, "met-in-time");
+        }
+    );
 }

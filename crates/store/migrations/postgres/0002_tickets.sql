@@ -21,6 +21,9 @@ CREATE TABLE tickets (
     launch_deadline TEXT,
     -- 1 once someone has said whether the ticket depends on anything ("none" counts).
     dependencies_stated BIGINT NOT NULL,
+    -- How many of the six required facts are missing (tend_domain::completeness),
+    -- kept on every write so the backlog can filter incomplete tickets by index.
+    missing_facts BIGINT NOT NULL,
     created_by TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
@@ -31,6 +34,7 @@ CREATE TABLE tickets (
 CREATE INDEX tickets_client_status ON tickets(client_id, status);
 CREATE INDEX tickets_status ON tickets(status, severity);
 CREATE INDEX tickets_owner ON tickets(owner_id);
+CREATE INDEX tickets_missing ON tickets(missing_facts);
 
 CREATE TABLE ticket_dependencies (
     ticket_id BIGINT NOT NULL REFERENCES tickets(id),
