@@ -794,6 +794,74 @@ story!(
 );
 
 story!(
+    a_ticket_shows_its_sla_clocks_from_its_clients_plan,
+    |api: Api| async move {
+        api.post(
+            "/clients",
+            json!({"name": "Acme", "slug": "acme", "timezone": "America/Chicago",
+                   "contract": {"plan": "GROWTH"}}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        api.client("nocontract").await;
+        let n = api
+            .ticket(json!({"client": "acme", "title": "Leads delayed", "severity": "p1"}))
+            .await;
+        let shown = api
+            .get(&format!("/tickets/{n}"))
+            .await
+            .expect(StatusCode::OK);
+        let created = shown.body["created_at"].as_i64().unwrap();
+        let clocks = shown.body["clocks"].as_array().unwrap().clone();
+        let kinds: Vec<&str> = clocks.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["response", "resolution"], "{clocks:#?}");
+        for clock in &clocks {
+            assert_eq!(clock["state"], "running", "{clock:#?}");
+            assert!(clock["due_at"].as_i64().unwrap() > created, "{clock:#?}");
+            assert!(
+                clock["target"].as_str().unwrap().contains("P1"),
+                "{clock:#?}"
+            );
+        }
+
+        api.post(
+            &format!("/tickets/{n}/messages"),
+            json!({"body": "On it", "visibility": "public"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        api.status(n, "waiting-on-client")
+            .await
+            .expect(StatusCode::OK);
+        let shown = api
+            .get(&format!("/tickets/{n}"))
+            .await
+            .expect(StatusCode::OK);
+        let clock = |kind: &str| {
+            shown.body["clocks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["kind"] == kind)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(clock("response")["state"], "met-in-time");
+        assert_eq!(clock("resolution")["state"], "paused");
+        assert_eq!(clock("resolution")["paused"], true);
+
+        let other = api
+            .ticket(json!({"client": "nocontract", "title": "No plan, no targets"}))
+            .await;
+        let shown = api
+            .get(&format!("/tickets/{other}"))
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(shown.body["clocks"], json!([]));
+    }
+);
+
+story!(
     the_backlog_ranks_a_blocker_first_and_says_why,
     |api: Api| async move {
         api.client("acme").await;

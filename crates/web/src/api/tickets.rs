@@ -16,7 +16,7 @@ use tend_domain::ticket::{
     status_moves, PostMortem, PostMortemDraft, TicketDraft, TicketSource, TicketStatus,
 };
 use tend_domain::FieldErrors;
-use tend_store::tickets::{Message, Ticket, TicketEvent, TicketFilter, Visibility};
+use tend_store::tickets::{Message, Ticket, TicketClock, TicketEvent, TicketFilter, Visibility};
 use tend_store::{Store, StoreError};
 
 use super::body::{finish, Body};
@@ -91,6 +91,9 @@ pub struct TicketDetail {
     /// Created, status and severity changes, public replies: what SLA clocks derive from.
     pub history: Vec<TicketEvent>,
     pub post_mortem: Option<PostMortem>,
+    /// The SLA clocks as of now (first response, resolution) with their timelines;
+    /// empty when the client has no contract, so no plan sets targets.
+    pub clocks: Vec<TicketClock>,
     /// Every other status, allowed or refused with the reason.
     pub moves: Vec<Move>,
 }
@@ -100,6 +103,7 @@ async fn detail(store: &Store, ticket: Ticket) -> Result<TicketDetail, Problem> 
     let messages = store.ticket_messages(number).await?;
     let history = store.ticket_events(number).await?;
     let post_mortem = store.post_mortem(number).await?;
+    let clocks = store.ticket_clocks(number, jiff::Timestamp::now()).await?;
     let moves = status_moves(ticket.status, ticket.severity, post_mortem.as_ref())
         .into_iter()
         .map(|(status, outcome)| Move {
@@ -113,6 +117,7 @@ async fn detail(store: &Store, ticket: Ticket) -> Result<TicketDetail, Problem> 
         messages,
         history,
         post_mortem,
+        clocks,
         moves,
     })
 }
@@ -278,8 +283,8 @@ pub async fn create(
     Ok(created(location, TicketView::from(ticket)))
 }
 
-/// A ticket with what it lacks, its thread, history, post-mortem and the status moves
-/// open to it.
+/// A ticket with what it lacks, its thread, history, post-mortem, SLA clocks and the
+/// status moves open to it.
 #[utoipa::path(get, path = "/tickets/{number}", tag = "tickets", operation_id = "getTicket",
     params(("number" = i64, Path, description = "The ticket's number")),
     responses((status = 200, description = "The ticket", body = serde_json::Value)))]
