@@ -1,8 +1,10 @@
-//! The REST API under `/api/v1`: clients, contacts, contracts, plans, the audit log
-//! and the OpenAPI document. Every handler is thin (read the request into a draft, call
-//! the store, render JSON) and every error is an RFC 9457 problem document.
+//! The REST API under `/api/v1`: clients, contacts, contracts, plans, tickets, the
+//! backlog, the audit log and the OpenAPI document. Every handler is thin (read the
+//! request into a draft, call the store, render JSON) and every error is an RFC 9457
+//! problem document.
 
 mod audit;
+mod backlog;
 mod body;
 mod clients;
 mod contacts;
@@ -10,6 +12,7 @@ mod contracts;
 pub mod openapi;
 mod params;
 mod plans;
+mod tickets;
 
 use axum::extract::OriginalUri;
 use axum::http::{header, Method, StatusCode};
@@ -73,6 +76,26 @@ pub fn routes() -> Router<AppState> {
                 .patch(plans::patch)
                 .delete(plans::delete),
         )
+        .route("/tickets", get(tickets::list).post(tickets::create))
+        .route(
+            "/tickets/{number}",
+            get(tickets::show)
+                .put(tickets::replace)
+                .patch(tickets::patch),
+        )
+        .route(
+            "/tickets/{number}/status",
+            axum::routing::post(tickets::set_status),
+        )
+        .route(
+            "/tickets/{number}/messages",
+            get(tickets::messages).post(tickets::add_message),
+        )
+        .route(
+            "/tickets/{number}/post-mortem",
+            axum::routing::put(tickets::put_post_mortem),
+        )
+        .route("/backlog", get(backlog::list))
         .route("/audit", get(audit::list))
         .route("/openapi.json", get(openapi::document))
         .method_not_allowed_fallback(method_not_allowed)

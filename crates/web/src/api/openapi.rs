@@ -14,7 +14,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{audit, clients, contacts, contracts, plans};
+use super::{audit, backlog, clients, contacts, contracts, plans, tickets};
 use crate::problem::{Problem, ProblemField};
 
 /// A client as sent to POST, PUT and PATCH `/clients`.
@@ -116,6 +116,67 @@ pub struct PlanFields {
     targets: BTreeMap<String, String>,
 }
 
+/// A ticket as sent to POST, PUT and PATCH `/tickets`. Every field is text; only
+/// `client` and `title` are required, the rest may arrive later (`missing` on each
+/// ticket says which of the six required facts are still absent).
+#[derive(Serialize, ToSchema)]
+pub struct TicketFields {
+    /// The client's slug (required; a ticket stays with its client).
+    client: String,
+    /// At most 200 characters (required).
+    title: String,
+    description: Option<String>,
+    /// portal, email, api, cli, phone, monitoring-alert or proactive-finding; POST
+    /// defaults to api.
+    source: Option<String>,
+    /// p0, p1, p2 or p3.
+    severity: Option<String>,
+    /// The owner of the next action: the email of a staff user.
+    owner_email: Option<String>,
+    /// Ticket numbers it waits for ("#3, #7" or "3 7"), or "none"; empty means not
+    /// stated yet. A blocker that would close a cycle is refused.
+    blocked_by: Option<String>,
+    expected_outcome: Option<String>,
+    next_action: Option<String>,
+    acceptance_test: Option<String>,
+    /// none, low, medium or high.
+    business_risk: Option<String>,
+    /// none, low, medium or high.
+    revenue_impact: Option<String>,
+    /// none, low, medium or high.
+    customer_effect: Option<String>,
+    /// YYYY-MM-DD.
+    launch_deadline: Option<String>,
+}
+
+/// A status move.
+#[derive(Serialize, ToSchema)]
+pub struct StatusChange {
+    /// new, acknowledged, in-progress, waiting-on-client, resolved or closed (or a short
+    /// word: ack, progress, waiting, done).
+    status: String,
+}
+
+/// A message in a ticket's thread.
+#[derive(Serialize, ToSchema)]
+pub struct MessageFields {
+    /// The text, at most 20,000 characters (required).
+    body: String,
+    /// public (the client sees it; the first public reply is the first response) or
+    /// internal (staff only). Required.
+    visibility: String,
+}
+
+/// A post-mortem (SOP step 7, needed to close a P0 or P1): every part is required.
+#[derive(Serialize, ToSchema)]
+pub struct PostMortemFields {
+    root_cause: String,
+    fix: String,
+    prevention: String,
+    /// What now watches for this, so it is caught earlier next time.
+    monitoring_added: String,
+}
+
 /// Every list: one page of items and the total across pages.
 #[derive(Serialize, ToSchema)]
 pub struct PageOf {
@@ -131,7 +192,7 @@ pub struct PageOf {
 #[openapi(
     info(
         title = "Tend API",
-        description = "Clients, contacts, contracts, plans and the audit log of a Tend support desk. \
+        description = "Clients, contacts, contracts, plans, tickets, the backlog and the audit log of a Tend support desk. \
             Authenticate with an API token as `Authorization: Bearer <token>`; writes need a write-scoped token. \
             Every error is an RFC 9457 problem document (`application/problem+json`)."
     ),
@@ -144,11 +205,15 @@ pub struct PageOf {
         contracts::list, contracts::for_client, contracts::create, contracts::show,
         contracts::replace, contracts::patch, contracts::delete, contracts::plan_history,
         plans::list, plans::show, plans::create, plans::replace, plans::patch, plans::delete,
+        tickets::list, tickets::create, tickets::show, tickets::replace, tickets::patch,
+        tickets::set_status, tickets::messages, tickets::add_message, tickets::put_post_mortem,
+        backlog::list,
         audit::list, audit::for_client,
         document,
     ),
     components(schemas(Problem, ProblemField, ClientFields, NewClient, ContractFields,
-        ContractChange, ContactFields, PlanFields, PageOf)),
+        ContractChange, ContactFields, PlanFields, TicketFields, StatusChange, MessageFields,
+        PostMortemFields, PageOf)),
     modifiers(&Conventions),
     security(("bearer" = [])),
     tags(
@@ -156,6 +221,8 @@ pub struct PageOf {
         (name = "contacts", description = "A client's people"),
         (name = "contracts", description = "A client on a plan over time"),
         (name = "plans", description = "Support tiers as data"),
+        (name = "tickets", description = "Requests and backlog items: what each lacks, its thread, history and post-mortem"),
+        (name = "backlog", description = "Open tickets in the order work should happen, with why"),
         (name = "audit", description = "Who changed what, when"),
         (name = "meta", description = "This document"),
     )
@@ -219,7 +286,7 @@ fn shared_problems(operation: &mut Operation, public: bool, writes: bool, names_
         add("403", "The token's scope is read");
     }
     if names_one {
-        add("404", "Nothing has that slug, code or id");
+        add("404", "Nothing has that slug, code, id or number");
     }
     match (has_body, has_query) {
         (true, _) => add("400", "The body is not well-formed JSON"),
@@ -268,6 +335,7 @@ mod tests {
     use tend_domain::contact::ContactDraft;
     use tend_domain::contract::ContractDraft;
     use tend_domain::plan::PlanDraft;
+    use tend_domain::ticket::{PostMortemDraft, TicketDraft};
 
     fn schema_fields(name: &str) -> Vec<String> {
         let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
@@ -307,6 +375,14 @@ mod tests {
         assert_eq!(
             schema_fields("PlanFields"),
             draft_fields(PlanDraft::default())
+        );
+        assert_eq!(
+            schema_fields("TicketFields"),
+            draft_fields(TicketDraft::default())
+        );
+        assert_eq!(
+            schema_fields("PostMortemFields"),
+            draft_fields(PostMortemDraft::default())
         );
     }
 
