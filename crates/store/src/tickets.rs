@@ -277,8 +277,22 @@ async fn record_event(
     to: Option<&str>,
     actor: &Actor,
 ) -> Result<()> {
+    record_event_at(tx, ticket, now_ms(), kind, from, to, actor).await
+}
+
+/// An event at a given instant: a ticket's creation and its starting severity share one,
+/// so its clocks start on that severity.
+async fn record_event_at(
+    tx: &mut Tx,
+    ticket: i64,
+    at: i64,
+    kind: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    actor: &Actor,
+) -> Result<()> {
     with_tx!(tx, c => sqlx::query("INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value, actor_label) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(ticket).bind(now_ms()).bind(kind).bind(from).bind(to).bind(&actor.label)
+        .bind(ticket).bind(at).bind(kind).bind(from).bind(to).bind(&actor.label)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -383,9 +397,18 @@ impl Store {
             .fetch_one(&mut *c)
             .await)?;
         self.write_dependencies(&mut tx, number, &blockers).await?;
-        record_event(&mut tx, number, "created", None, Some("new"), actor).await?;
+        record_event_at(&mut tx, number, now, "created", None, Some("new"), actor).await?;
         if let Some(s) = input.severity {
-            record_event(&mut tx, number, "severity", None, Some(s.as_str()), actor).await?;
+            record_event_at(
+                &mut tx,
+                number,
+                now,
+                "severity",
+                None,
+                Some(s.as_str()),
+                actor,
+            )
+            .await?;
         }
         let after = fields(input);
         audit::record(

@@ -876,6 +876,14 @@ mod tickets {
             let names: Vec<&str> = clocks.iter().map(|c| c.name).collect();
             assert_eq!(names, ["First response", "Resolution"]);
             assert!(clocks[0].target.starts_with("8 h"), "{}", clocks[0].target);
+            assert!(
+                !clocks[0]
+                    .timeline
+                    .iter()
+                    .any(|l| l.text.contains("target changed")),
+                "a ticket opened as P1 starts on P1's target: {:?}",
+                clocks[0].timeline
+            );
             assert!(clocks.iter().all(|c| !c.paused && c.due_at.is_some()));
             store
                 .set_ticket_status(&actor(), t.number, TicketStatus::WaitingOnClient)

@@ -12,7 +12,17 @@ use crate::AppState;
 
 /// The entity names the store writes to the audit log. A name outside this list is a
 /// typo (it would match nothing); add new entities here as the store gains them.
-const ENTITIES: &[&str] = &["client", "contact", "contract", "plan", "api_token", "user"];
+const ENTITIES: &[&str] = &[
+    "client",
+    "contact",
+    "contract",
+    "plan",
+    "api_token",
+    "user",
+    "ticket",
+    "ticket_message",
+    "post_mortem",
+];
 
 /// Every change, optionally of one kind of entity.
 #[utoipa::path(get, path = "/audit", tag = "audit", operation_id = "listAudit",
