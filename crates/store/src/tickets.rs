@@ -29,7 +29,8 @@ use crate::audit::{self, Action, Change};
 use crate::clients::OwnerRef;
 use crate::row::{parsed, RowExt};
 use crate::{
-    bind_all, now_ms, random_hex, with_pool, with_tx, Actor, Bind, Result, Store, StoreError, Tx,
+    bind_all, now_ms, random_hex, with_pool, with_tx, Actor, Bind, Engine, Result, Store,
+    StoreError, Tx,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -769,64 +770,93 @@ impl Store {
 }
 
 impl Store {
+    /// `group_concat` on SQLite, `string_agg` on PostgreSQL: lists that a page needs in
+    /// full (every open ticket for the ranking) come back as one row, because the SQLite
+    /// driver hands rows over one at a time and 10,000 rows cost more than the query.
+    fn concat(&self, expr: &str, sep: &str) -> String {
+        match self.engine() {
+            Engine::Sqlite => format!("group_concat({expr}, '{sep}')"),
+            Engine::Postgres => format!("string_agg({expr}, '{sep}')"),
+        }
+    }
+
     /// Every open ticket as the backlog ranking needs it (with its open blockers), for
     /// `tend_domain::backlog::rank`.
     pub async fn backlog_items(&self) -> Result<Vec<BacklogItem>> {
-        let rows = with_pool!(&self.db, p => {
-            let rows = sqlx::query(
-                "SELECT t.id, t.client_id, t.status, t.severity, t.business_risk, t.revenue_impact, t.customer_effect, \
-                 t.launch_deadline, t.created_at FROM tickets t JOIN clients c ON c.id = t.client_id \
-                 WHERE c.deleted_at IS NULL AND t.status NOT IN ('resolved', 'closed')")
-                .fetch_all(p)
-                .await?;
-            rows.iter().map(backlog_item_from_row).collect::<Result<Vec<_>>>()
-        })?;
-        let links: Vec<(i64, i64)> = with_pool!(&self.db, p => sqlx::query_as(
-            "SELECT d.ticket_id, d.blocked_by_id FROM ticket_dependencies d JOIN tickets b ON b.id = d.blocked_by_id \
-             WHERE b.status NOT IN ('resolved', 'closed')")
-            .fetch_all(p)
-            .await)?;
+        let line = "CAST(t.id AS TEXT) || '|' || CAST(t.client_id AS TEXT) || '|' || t.status || '|' || COALESCE(t.severity, '') \
+            || '|' || COALESCE(t.business_risk, '') || '|' || COALESCE(t.revenue_impact, '') || '|' || COALESCE(t.customer_effect, '') \
+            || '|' || COALESCE(t.launch_deadline, '') || '|' || CAST(t.created_at AS TEXT)";
+        let sql = format!(
+            "SELECT {} FROM tickets t JOIN clients c ON c.id = t.client_id \
+             WHERE c.deleted_at IS NULL AND t.status NOT IN ('resolved', 'closed')",
+            self.concat(line, ";")
+        );
+        let rows: Option<String> =
+            with_pool!(&self.db, p => sqlx::query_scalar(&sql).fetch_one(p).await)?;
+        let links_sql = format!(
+            "SELECT {} FROM ticket_dependencies d JOIN tickets b ON b.id = d.blocked_by_id \
+             WHERE b.status NOT IN ('resolved', 'closed')",
+            self.concat(
+                "CAST(d.ticket_id AS TEXT) || ',' || CAST(d.blocked_by_id AS TEXT)",
+                ";"
+            )
+        );
+        let links: Option<String> =
+            with_pool!(&self.db, p => sqlx::query_scalar(&links_sql).fetch_one(p).await)?;
         let mut by_ticket: std::collections::HashMap<i64, Vec<i64>> =
             std::collections::HashMap::new();
-        for (ticket, blocker) in links {
-            by_ticket.entry(ticket).or_default().push(blocker);
+        for pair in links
+            .as_deref()
+            .unwrap_or("")
+            .split(';')
+            .filter(|p| !p.is_empty())
+        {
+            if let Some((t, b)) = pair
+                .split_once(',')
+                .and_then(|(t, b)| Some((t.parse().ok()?, b.parse().ok()?)))
+            {
+                by_ticket.entry(t).or_default().push(b);
+            }
         }
-        Ok(rows
-            .into_iter()
-            .map(|mut item| {
+        rows.as_deref()
+            .unwrap_or("")
+            .split(';')
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let mut item = backlog_item_from_line(l)?;
                 item.blocked_by = by_ticket.remove(&item.id).unwrap_or_default();
-                item
+                Ok(item)
             })
-            .collect())
+            .collect()
     }
 }
 
-fn backlog_item_from_row(r: &impl RowExt) -> Result<BacklogItem> {
-    let id = r.int("id")?;
+/// One entry of the backlog query: id|client|status|severity|risk|revenue|customer|deadline|created
+/// (enum names, dates and numbers: none contains '|' or ';').
+fn backlog_item_from_line(line: &str) -> Result<BacklogItem> {
+    let bad = || {
+        StoreError::Database(sqlx::Error::Decode(
+            format!("unreadable backlog row {line:?}").into(),
+        ))
+    };
+    let f: Vec<&str> = line.split('|').collect();
+    if f.len() != 9 {
+        return Err(bad());
+    }
+    let some = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+    let id: i64 = f[0].parse().map_err(|_| bad())?;
+    let created: i64 = f[8].parse().map_err(|_| bad())?;
     Ok(BacklogItem {
         id,
         number: TicketNumber(id),
-        client_id: r.int("client_id")?,
-        status: parsed("status", TicketStatus::parse(&r.text("status")?))?,
-        severity: opt("severity", r.opt_text("severity")?, Severity::parse)?,
-        business_risk: opt("business_risk", r.opt_text("business_risk")?, Impact::parse)?,
-        revenue_impact: opt(
-            "revenue_impact",
-            r.opt_text("revenue_impact")?,
-            Impact::parse,
-        )?,
-        customer_effect: opt(
-            "customer_effect",
-            r.opt_text("customer_effect")?,
-            Impact::parse,
-        )?,
-        launch_deadline: opt("launch_deadline", r.opt_text("launch_deadline")?, |s| {
-            s.parse::<Date>()
-        })?,
-        created_at: parsed(
-            "created_at",
-            jiff::Timestamp::from_millisecond(r.int("created_at")?),
-        )?,
+        client_id: f[1].parse().map_err(|_| bad())?,
+        status: parsed("status", TicketStatus::parse(f[2]))?,
+        severity: opt("severity", some(f[3]), Severity::parse)?,
+        business_risk: opt("business_risk", some(f[4]), Impact::parse)?,
+        revenue_impact: opt("revenue_impact", some(f[5]), Impact::parse)?,
+        customer_effect: opt("customer_effect", some(f[6]), Impact::parse)?,
+        launch_deadline: opt("launch_deadline", some(f[7]), |s| s.parse::<Date>())?,
+        created_at: parsed("created_at", jiff::Timestamp::from_millisecond(created))?,
         blocked_by: Vec::new(),
     })
 }
@@ -992,10 +1022,19 @@ impl Store {
     /// rank itself and then loads only the page it shows.
     pub async fn ticket_numbers(&self, filter: &TicketFilter) -> Result<Vec<i64>> {
         let (where_sql, binds) = ticket_filter_sql(filter);
-        let sql = format!("SELECT t.id FROM tickets t JOIN clients c ON c.id = t.client_id WHERE {where_sql} ORDER BY t.id DESC");
-        Ok(
-            with_pool!(&self.db, p => bind_all!(sqlx::query_scalar(&sql), &binds).fetch_all(p).await)?,
-        )
+        let sql = format!(
+            "SELECT {} FROM tickets t JOIN clients c ON c.id = t.client_id WHERE {where_sql}",
+            self.concat("CAST(t.id AS TEXT)", ",")
+        );
+        let ids: Option<String> = with_pool!(&self.db, p => bind_all!(sqlx::query_scalar(&sql), &binds).fetch_one(p).await)?;
+        let mut numbers: Vec<i64> = ids
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        numbers.sort_unstable_by(|a, b| b.cmp(a));
+        Ok(numbers)
     }
 
     /// Tickets by number, in the order given (numbers that do not exist are skipped).

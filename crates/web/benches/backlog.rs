@@ -28,23 +28,47 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 async fn main() {
     let dir = std::env::temp_dir().join(format!("tend-bench-{}", tend_store::random_hex(6)));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let store = Store::connect(&format!("sqlite://{}/tend.db", dir.display())).await.expect("open");
+    let store = Store::connect(&format!("sqlite://{}/tend.db", dir.display()))
+        .await
+        .expect("open");
     store.migrate().await.expect("migrate");
     let actor = Actor::system("bench");
     let owner = store
-        .create_user(&actor, &Email::parse("owner@bench.test").expect("email"), "Owner", Role::Owner, "bench password 123")
+        .create_user(
+            &actor,
+            &Email::parse("owner@bench.test").expect("email"),
+            "Owner",
+            Role::Owner,
+            "bench password 123",
+        )
         .await
         .expect("user");
     let started = Instant::now();
     let plans = ["STARTER", "GROWTH", "ENTERPRISE"];
     let mut tx = store.begin().await.expect("tx");
     for i in 0..CLIENTS {
-        let client = ClientDraft { name: format!("Client {i:03}"), slug: format!("client-{i:03}"), timezone: "America/New_York".into(), ..Default::default() }
-            .parse()
-            .expect("client");
-        let contract = ContractDraft { plan: plans[i % 3].into(), ..Default::default() }.parse(jiff::civil::date(2026, 11, 1)).expect("contract");
-        let id = store.insert_client(&mut tx, &actor, &client).await.expect("insert");
-        store.insert_contract(&mut tx, &actor, id, &contract).await.expect("contract");
+        let client = ClientDraft {
+            name: format!("Client {i:03}"),
+            slug: format!("client-{i:03}"),
+            timezone: "America/New_York".into(),
+            ..Default::default()
+        }
+        .parse()
+        .expect("client");
+        let contract = ContractDraft {
+            plan: plans[i % 3].into(),
+            ..Default::default()
+        }
+        .parse(jiff::civil::date(2026, 11, 1))
+        .expect("contract");
+        let id = store
+            .insert_client(&mut tx, &actor, &client)
+            .await
+            .expect("insert");
+        store
+            .insert_contract(&mut tx, &actor, id, &contract)
+            .await
+            .expect("contract");
     }
     tx.commit().await.expect("commit");
     let severities = ["p0", "p1", "p2", "p2", "p3", "p3", ""];
@@ -58,17 +82,39 @@ async fn main() {
             business_risk: impacts[i % 4].into(),
             revenue_impact: impacts[(i / 4) % 4].into(),
             customer_effect: impacts[(i / 16) % 4].into(),
-            owner_email: if i % 3 == 0 { "owner@bench.test".into() } else { String::new() },
+            owner_email: if i % 3 == 0 {
+                "owner@bench.test".into()
+            } else {
+                String::new()
+            },
             // Every tenth ticket waits for the one before it.
-            blocked_by: if i % 10 == 9 { format!("#{i}") } else { "none".into() },
-            launch_deadline: if i % 7 == 0 { "2026-12-01".into() } else { String::new() },
+            blocked_by: if i % 10 == 9 {
+                format!("#{i}")
+            } else {
+                "none".into()
+            },
+            launch_deadline: if i % 7 == 0 {
+                "2026-12-01".into()
+            } else {
+                String::new()
+            },
             expected_outcome: "Leads land in the CRM".into(),
-            next_action: if i % 5 == 0 { String::new() } else { "Check the webhook".into() },
+            next_action: if i % 5 == 0 {
+                String::new()
+            } else {
+                "Check the webhook".into()
+            },
             ..Default::default()
         };
-        store.create_ticket(&actor, &draft.parse().expect("ticket")).await.expect("create");
+        store
+            .create_ticket(&actor, &draft.parse().expect("ticket"))
+            .await
+            .expect("create");
     }
-    eprintln!("seeded {CLIENTS} clients and {TICKETS} tickets in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "seeded {CLIENTS} clients and {TICKETS} tickets in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let session = store.create_session(owner.id).await.expect("session");
     let cookie = format!("tend_session={}", session.secret);
@@ -79,22 +125,34 @@ async fn main() {
         ("one client's queue", "/tickets?client=client-042"),
         ("incomplete only", "/tickets?incomplete=on"),
     ];
-    println!("| case ({TICKETS} open tickets, {CLIENTS} clients, SQLite) | median ms | p95 ms | runs |");
+    println!(
+        "| case ({TICKETS} open tickets, {CLIENTS} clients, SQLite) | median ms | p95 ms | runs |"
+    );
     println!("|---|---:|---:|---:|");
     for (name, path) in cases {
         let mut times = Vec::with_capacity(RUNS);
         for run in 0..RUNS + 5 {
-            let req = Request::builder().uri(path).header(header::COOKIE, &cookie).body(Body::empty()).expect("request");
+            let req = Request::builder()
+                .uri(path)
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .expect("request");
             let t = Instant::now();
             let res = app.clone().oneshot(req).await.expect("response");
             assert_eq!(res.status(), StatusCode::OK);
-            let _ = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
+            let _ = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .expect("body");
             if run >= 5 {
                 times.push(t.elapsed().as_secs_f64() * 1000.0);
             }
         }
         times.sort_by(|a, b| a.total_cmp(b));
-        println!("| {name} | {:.1} | {:.1} | {RUNS} |", percentile(&times, 0.5), percentile(&times, 0.95));
+        println!(
+            "| {name} | {:.1} | {:.1} | {RUNS} |",
+            percentile(&times, 0.5),
+            percentile(&times, 0.95)
+        );
     }
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
