@@ -773,32 +773,61 @@ impl Store {
     /// `group_concat` on SQLite, `string_agg` on PostgreSQL: lists that a page needs in
     /// full (every open ticket for the ranking) come back as one row, because the SQLite
     /// driver hands rows over one at a time and 10,000 rows cost more than the query.
-    fn concat(&self, expr: &str, sep: &str) -> String {
-        match self.engine() {
-            Engine::Sqlite => format!("group_concat({expr}, '{sep}')"),
-            Engine::Postgres => format!("string_agg({expr}, '{sep}')"),
+    /// With `order`, PostgreSQL aggregates in that order; SQLite aggregates in the order
+    /// its (ordered) subquery yields rows.
+    fn concat(&self, expr: &str, sep: &str, order: Option<&str>) -> String {
+        match (self.engine(), order) {
+            (Engine::Sqlite, _) => format!("group_concat({expr}, '{sep}')"),
+            (Engine::Postgres, Some(order)) => {
+                format!("string_agg({expr}, '{sep}' ORDER BY {order})")
+            }
+            (Engine::Postgres, None) => format!("string_agg({expr}, '{sep}')"),
         }
     }
 
     /// Every open ticket as the backlog ranking needs it (with its open blockers), for
-    /// `tend_domain::backlog::rank`.
+    /// `tend_domain::backlog::rank`. One aggregated list per column, in id order: the
+    /// lists are built in one pass over the same rows, so their positions line up.
     pub async fn backlog_items(&self) -> Result<Vec<BacklogItem>> {
-        let line = "CAST(t.id AS TEXT) || '|' || CAST(t.client_id AS TEXT) || '|' || t.status || '|' || COALESCE(t.severity, '') \
-            || '|' || COALESCE(t.business_risk, '') || '|' || COALESCE(t.revenue_impact, '') || '|' || COALESCE(t.customer_effect, '') \
-            || '|' || COALESCE(t.launch_deadline, '') || '|' || CAST(t.created_at AS TEXT)";
+        let columns = [
+            "CAST(id AS TEXT)",
+            "CAST(client_id AS TEXT)",
+            "status",
+            "COALESCE(severity, '')",
+            "COALESCE(business_risk, '')",
+            "COALESCE(revenue_impact, '')",
+            "COALESCE(customer_effect, '')",
+            "COALESCE(launch_deadline, '')",
+            "CAST(created_at AS TEXT)",
+        ];
+        let lists: Vec<String> = columns
+            .iter()
+            .map(|c| self.concat(c, ",", Some("id")))
+            .collect();
         let sql = format!(
-            "SELECT {} FROM tickets t JOIN clients c ON c.id = t.client_id \
-             WHERE c.deleted_at IS NULL AND t.status NOT IN ('resolved', 'closed')",
-            self.concat(line, ";")
+            "SELECT {} FROM (SELECT t.* FROM tickets t JOIN clients c ON c.id = t.client_id \
+             WHERE c.deleted_at IS NULL AND t.status NOT IN ('resolved', 'closed') ORDER BY t.id) open_tickets",
+            lists.join(", ")
         );
-        let rows: Option<String> =
-            with_pool!(&self.db, p => sqlx::query_scalar(&sql).fetch_one(p).await)?;
+        type Lists = (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Lists = with_pool!(&self.db, p => sqlx::query_as(&sql).fetch_one(p).await)?;
         let links_sql = format!(
             "SELECT {} FROM ticket_dependencies d JOIN tickets b ON b.id = d.blocked_by_id \
              WHERE b.status NOT IN ('resolved', 'closed')",
             self.concat(
                 "CAST(d.ticket_id AS TEXT) || ',' || CAST(d.blocked_by_id AS TEXT)",
-                ";"
+                ";",
+                None
             )
         );
         let links: Option<String> =
@@ -818,47 +847,68 @@ impl Store {
                 by_ticket.entry(t).or_default().push(b);
             }
         }
-        rows.as_deref()
-            .unwrap_or("")
-            .split(';')
-            .filter(|l| !l.is_empty())
-            .map(|l| {
-                let mut item = backlog_item_from_line(l)?;
-                item.blocked_by = by_ticket.remove(&item.id).unwrap_or_default();
-                Ok(item)
+        let split = |list: &Option<String>| -> Vec<String> {
+            list.as_deref()
+                .map(|l| l.split(',').map(str::to_string).collect())
+                .unwrap_or_default()
+        };
+        let (ids, clients, statuses, severities, risks, revenues, customers, deadlines, created) = (
+            split(&rows.0),
+            split(&rows.1),
+            split(&rows.2),
+            split(&rows.3),
+            split(&rows.4),
+            split(&rows.5),
+            split(&rows.6),
+            split(&rows.7),
+            split(&rows.8),
+        );
+        let bad = || {
+            StoreError::Database(sqlx::Error::Decode(
+                "the backlog lists do not line up".into(),
+            ))
+        };
+        if [
+            &clients,
+            &statuses,
+            &severities,
+            &risks,
+            &revenues,
+            &customers,
+            &deadlines,
+            &created,
+        ]
+        .iter()
+        .any(|l| l.len() != ids.len())
+        {
+            return Err(bad());
+        }
+        let some = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+        (0..ids.len())
+            .map(|i| {
+                let id: i64 = ids[i].parse().map_err(|_| bad())?;
+                let created_ms: i64 = created[i].parse().map_err(|_| bad())?;
+                Ok(BacklogItem {
+                    id,
+                    number: TicketNumber(id),
+                    client_id: clients[i].parse().map_err(|_| bad())?,
+                    status: parsed("status", TicketStatus::parse(&statuses[i]))?,
+                    severity: opt("severity", some(&severities[i]), Severity::parse)?,
+                    business_risk: opt("business_risk", some(&risks[i]), Impact::parse)?,
+                    revenue_impact: opt("revenue_impact", some(&revenues[i]), Impact::parse)?,
+                    customer_effect: opt("customer_effect", some(&customers[i]), Impact::parse)?,
+                    launch_deadline: opt("launch_deadline", some(&deadlines[i]), |s| {
+                        s.parse::<Date>()
+                    })?,
+                    created_at: parsed(
+                        "created_at",
+                        jiff::Timestamp::from_millisecond(created_ms),
+                    )?,
+                    blocked_by: by_ticket.remove(&id).unwrap_or_default(),
+                })
             })
             .collect()
     }
-}
-
-/// One entry of the backlog query: id|client|status|severity|risk|revenue|customer|deadline|created
-/// (enum names, dates and numbers: none contains '|' or ';').
-fn backlog_item_from_line(line: &str) -> Result<BacklogItem> {
-    let bad = || {
-        StoreError::Database(sqlx::Error::Decode(
-            format!("unreadable backlog row {line:?}").into(),
-        ))
-    };
-    let f: Vec<&str> = line.split('|').collect();
-    if f.len() != 9 {
-        return Err(bad());
-    }
-    let some = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
-    let id: i64 = f[0].parse().map_err(|_| bad())?;
-    let created: i64 = f[8].parse().map_err(|_| bad())?;
-    Ok(BacklogItem {
-        id,
-        number: TicketNumber(id),
-        client_id: f[1].parse().map_err(|_| bad())?,
-        status: parsed("status", TicketStatus::parse(f[2]))?,
-        severity: opt("severity", some(f[3]), Severity::parse)?,
-        business_risk: opt("business_risk", some(f[4]), Impact::parse)?,
-        revenue_impact: opt("revenue_impact", some(f[5]), Impact::parse)?,
-        customer_effect: opt("customer_effect", some(f[6]), Impact::parse)?,
-        launch_deadline: opt("launch_deadline", some(f[7]), |s| s.parse::<Date>())?,
-        created_at: parsed("created_at", jiff::Timestamp::from_millisecond(created))?,
-        blocked_by: Vec::new(),
-    })
 }
 
 impl Store {
@@ -1024,7 +1074,7 @@ impl Store {
         let (where_sql, binds) = ticket_filter_sql(filter);
         let sql = format!(
             "SELECT {} FROM tickets t JOIN clients c ON c.id = t.client_id WHERE {where_sql}",
-            self.concat("CAST(t.id AS TEXT)", ",")
+            self.concat("CAST(t.id AS TEXT)", ",", None)
         );
         let ids: Option<String> = with_pool!(&self.db, p => bind_all!(sqlx::query_scalar(&sql), &binds).fetch_one(p).await)?;
         let mut numbers: Vec<i64> = ids

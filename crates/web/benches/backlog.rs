@@ -154,6 +154,38 @@ async fn main() {
             percentile(&times, 0.95)
         );
     }
+    // Where the page's time goes.
+    let mut parts: Vec<(&str, Vec<f64>)> = vec![
+        ("store: open tickets for ranking", vec![]),
+        ("domain: rank", vec![]),
+        ("store: ticket numbers for the filter", vec![]),
+    ];
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let items = store.backlog_items().await.expect("items");
+        parts[0].1.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let ranked = tend_domain::backlog::rank(&items, jiff::civil::date(2026, 11, 21));
+        parts[1].1.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(ranked.len(), TICKETS);
+        let t = Instant::now();
+        let _ = store
+            .ticket_numbers(&tend_store::tickets::TicketFilter {
+                open_only: true,
+                ..Default::default()
+            })
+            .await
+            .expect("numbers");
+        parts[2].1.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    for (name, mut times) in parts {
+        times.sort_by(|a, b| a.total_cmp(b));
+        println!(
+            "| part: {name} | {:.1} | {:.1} | {RUNS} |",
+            percentile(&times, 0.5),
+            percentile(&times, 0.95)
+        );
+    }
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
