@@ -244,6 +244,73 @@ async fn serve() -> (String, Store) {
     (format!("http://{addr}"), store)
 }
 
+/// Signs in through the form as the test owner.
+fn sign_in(b: &Driver, base: &str) {
+    b.go(&format!("{base}/login"));
+    b.type_into("#email", "owner@agency.test");
+    b.type_into("#password", "a long enough password");
+    b.click("button[type=submit]");
+    b.wait_for_text("Sign out");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_p1_ticket_for_a_growth_client_shows_its_clocks_and_they_pause_while_waiting() {
+    let (base, store) = serve().await;
+    let client = tend_domain::client::ClientDraft {
+        name: "Keystone Realty".into(),
+        slug: "keystone".into(),
+        timezone: "America/Denver".into(),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    let contract = tend_domain::contract::ContractDraft {
+        plan: "GROWTH".into(),
+        ..Default::default()
+    }
+    .parse(jiff::civil::date(2026, 11, 1))
+    .unwrap();
+    let actor = Actor::system("test");
+    let mut tx = store.begin().await.unwrap();
+    let id = store.insert_client(&mut tx, &actor, &client).await.unwrap();
+    store
+        .insert_contract(&mut tx, &actor, id, &contract)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    tokio::task::spawn_blocking(move || {
+        let b = Driver::start();
+        sign_in(&b, &base);
+        b.go(&format!("{base}/tickets/new"));
+        b.click("#client option[value='keystone']");
+        b.type_into("#title", "New leads are not reaching the CRM");
+        b.click("input[name=severity][value=p1]");
+        b.click("form.panel button.primary");
+        b.wait_for_text("SLA clocks");
+        assert!(b.text("#clocks-h").contains("SLA clocks"));
+        let clocks = b.source();
+        assert!(clocks.contains("First response") && clocks.contains("Resolution"));
+        assert!(
+            clocks.contains("clock-running"),
+            "both clocks run on a new P1 ticket"
+        );
+        assert!(
+            clocks.contains("8 h (P1)"),
+            "GROWTH's P1 response target is 8 business hours"
+        );
+        b.screenshot("07-ticket-clocks-running");
+        b.click("form.move:has(input[value='waiting-on-client']) button");
+        b.wait_for_text("clock-paused");
+        assert!(
+            !b.source().contains("clock-running"),
+            "waiting on the client pauses every clock"
+        );
+        b.screenshot("08-ticket-clocks-paused");
+    })
+    .await
+    .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_signs_in_fixes_a_form_mistake_and_finds_the_new_client() {
     let (base, store) = serve().await;
