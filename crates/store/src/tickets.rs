@@ -1005,7 +1005,7 @@ fn state_name(state: &ClockState) -> &'static str {
 
 impl Store {
     /// A ticket's SLA clocks as of `now`, derived from its history, its client's
-    /// calendar and its plan's targets (no contract, no clocks).
+    /// calendar and its plan's targets (no contract that is still served, no clocks).
     pub async fn ticket_clocks(
         &self,
         number: i64,
@@ -1013,7 +1013,13 @@ impl Store {
     ) -> Result<Vec<TicketClock>> {
         let ticket = self.ticket(number).await?;
         let client = self.client_by_id(ticket.client_id).await?;
-        let Some(contract) = self.client_contracts(client.id).await?.into_iter().next() else {
+        // Only a contract that is still served promises response times.
+        let Some(contract) = self
+            .client_contracts(client.id)
+            .await?
+            .into_iter()
+            .find(|c| c.state.is_live())
+        else {
             return Ok(Vec::new());
         };
         let plan = self.plan_by_code(&contract.plan_code).await?;

@@ -909,6 +909,27 @@ mod tickets {
                 .await
                 .unwrap();
             assert_eq!(clocks[0].state, "met-in-time");
+            let contract = store.client_contracts(t.client_id).await.unwrap().remove(0);
+            let ended = ContractDraft {
+                plan: "GROWTH".into(),
+                state: "ended".into(),
+                start_date: contract.start_date.to_string(),
+                ..Default::default()
+            }
+            .parse(date(2026, 11, 1))
+            .unwrap();
+            store
+                .update_contract(&actor(), contract.id, &ended, date(2026, 11, 21))
+                .await
+                .unwrap();
+            assert!(
+                store
+                    .ticket_clocks(t.number, jiff::Timestamp::now())
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "an ended contract promises nothing"
+            );
         }
     );
 }
