@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -18,7 +18,9 @@ use tend_store::plans::Plan;
 use tend_store::StoreError;
 
 use crate::auth::Staff;
-use crate::ui::view::{local_time, render, rollover_text, sla_rows, today_in, Errors, Nav};
+use crate::ui::view::{
+    field_errors, local_time, refused, render, rollover_text, sla_rows, today_in, Errors, Nav,
+};
 use crate::ui::UiError;
 use crate::AppState;
 
@@ -196,22 +198,14 @@ pub async fn show(
     render(&page(&state, &staff, &slug, None, None).await?)
 }
 
-fn refused(p: &ClientPage) -> Result<Response, UiError> {
-    let mut response = render(p)?;
-    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(response)
-}
-
 fn back(slug: &str) -> Response {
     Redirect::to(&format!("/clients/{slug}")).into_response()
 }
 
 fn as_field_errors(e: StoreError) -> Result<FieldErrors, UiError> {
     match e {
-        StoreError::Conflict { field, message } => Ok(FieldErrors::single(field, message)),
-        StoreError::Invalid(errors) => Ok(errors),
         StoreError::Guarded(message) => Ok(FieldErrors::single("form", message)),
-        other => Err(other.into()),
+        other => field_errors(other),
     }
 }
 

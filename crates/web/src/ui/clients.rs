@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -12,10 +12,11 @@ use tend_domain::page::{Page, PageRequest};
 use tend_domain::FieldErrors;
 use tend_store::clients::{ClientFilter, ClientSummary};
 use tend_store::users::User;
-use tend_store::StoreError;
 
 use crate::auth::Staff;
-use crate::ui::view::{is_htmx, render, timezone_names, today_in, Errors, Nav};
+use crate::ui::view::{
+    field_errors, is_htmx, refused, render, timezone_names, today_in, Errors, Nav,
+};
 use crate::ui::UiError;
 use crate::AppState;
 
@@ -241,22 +242,6 @@ async fn form_page(
         periods: BillingPeriod::ALL.iter().map(|p| p.as_str()).collect(),
         zones: timezone_names(),
     })
-}
-
-/// A form re-shown with its errors: 422 so scripts and tests can tell it was refused.
-fn refused(page: &impl Template) -> Result<Response, UiError> {
-    let mut response = render(page)?;
-    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(response)
-}
-
-/// Store errors that belong next to a field; anything else becomes an error page.
-fn field_errors(e: StoreError) -> Result<FieldErrors, UiError> {
-    match e {
-        StoreError::Conflict { field, message } => Ok(FieldErrors::single(field, message)),
-        StoreError::Invalid(errors) => Ok(errors),
-        other => Err(other.into()),
-    }
 }
 
 pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Result<Response, UiError> {

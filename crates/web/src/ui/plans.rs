@@ -2,17 +2,15 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use tend_domain::plan::{target_key, Cadence, PlanDraft, Severity, TargetKind};
 use tend_domain::FieldErrors;
 use tend_store::plans::Plan;
-use tend_store::StoreError;
 
 use crate::auth::Staff;
-use crate::ui::view::{render, rollover_text, sla_rows, Errors, Nav};
+use crate::ui::view::{field_errors, refused, render, rollover_text, sla_rows, Errors, Nav};
 use crate::ui::UiError;
 use crate::AppState;
 
@@ -158,13 +156,9 @@ pub async fn update(
     let errors = match draft.parse() {
         Ok(terms) => match state.store.update_plan(&staff.actor(), &code, &terms).await {
             Ok(_) => return Ok(Redirect::to("/plans").into_response()),
-            Err(StoreError::Conflict { field, message }) => FieldErrors::single(field, message),
-            Err(StoreError::Invalid(e)) => e,
-            Err(e) => return Err(e.into()),
+            Err(e) => field_errors(e)?,
         },
         Err(e) => e,
     };
-    let mut response = render(&form(&staff, &code, draft, errors))?;
-    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(response)
+    refused(&form(&staff, &code, draft, errors))
 }

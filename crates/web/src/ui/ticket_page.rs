@@ -17,7 +17,7 @@ use tend_store::tickets::{Message, Ticket, TicketClock, Visibility};
 use tend_store::StoreError;
 
 use crate::auth::Staff;
-use crate::ui::tickets::{field_errors, refused};
+use crate::ui::view::{field_errors, refused};
 use crate::ui::view::{local_time, render, today_in, Errors, Nav};
 use crate::ui::UiError;
 use crate::AppState;

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -20,7 +20,7 @@ use tend_store::users::User;
 use tend_store::StoreError;
 
 use crate::auth::{urlencode, Staff};
-use crate::ui::view::{is_htmx, render, today_in, Errors, Nav};
+use crate::ui::view::{field_errors, is_htmx, refused, render, today_in, Errors, Nav};
 use crate::ui::UiError;
 use crate::AppState;
 
@@ -309,22 +309,6 @@ async fn form_page(
         guides: severity_guides(),
         impacts: Impact::ALL.iter().map(|i| i.as_str()).collect(),
     })
-}
-
-/// A form re-shown with its errors: 422 so scripts and tests can tell it was refused.
-pub(crate) fn refused(page: &impl Template) -> Result<Response, UiError> {
-    let mut response = render(page)?;
-    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(response)
-}
-
-/// Store errors that belong next to a field; anything else becomes an error page.
-pub(crate) fn field_errors(e: StoreError) -> Result<FieldErrors, UiError> {
-    match e {
-        StoreError::Conflict { field, message } => Ok(FieldErrors::single(field, message)),
-        StoreError::Invalid(errors) => Ok(errors),
-        other => Err(other.into()),
-    }
 }
 
 #[derive(Deserialize, Default)]

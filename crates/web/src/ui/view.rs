@@ -137,3 +137,21 @@ pub fn rollover_text(terms: &tend_domain::plan::PlanTerms) -> String {
         )
     }
 }
+
+/// A form re-shown with its errors: 422 so scripts and tests can tell it was refused.
+pub fn refused(page: &impl Template) -> Result<Response, UiError> {
+    let mut response = render(page)?;
+    *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
+}
+
+/// Store errors that belong next to a field; anything else becomes an error page.
+pub fn field_errors(e: tend_store::StoreError) -> Result<FieldErrors, UiError> {
+    match e {
+        tend_store::StoreError::Conflict { field, message } => {
+            Ok(FieldErrors::single(field, message))
+        }
+        tend_store::StoreError::Invalid(errors) => Ok(errors),
+        other => Err(other.into()),
+    }
+}
