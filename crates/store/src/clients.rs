@@ -357,8 +357,12 @@ impl Store {
     /// Soft-deletes a client whose contracts have all ended; `restore_client` undoes it.
     pub async fn delete_client(&self, actor: &Actor, slug: &str) -> Result<()> {
         let client = self.client_by_slug(slug, false).await?;
-        let live: i64 = with_pool!(&self.db, p => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM contracts WHERE client_id = $1 AND state <> 'ended'").bind(client.id).fetch_one(p).await)?;
+        let sql = format!(
+            "SELECT COUNT(*) FROM contracts WHERE client_id = $1 AND state NOT IN ({})",
+            crate::ended_contract_states()
+        );
+        let live: i64 =
+            with_pool!(&self.db, p => sqlx::query_scalar(&sql).bind(client.id).fetch_one(p).await)?;
         if live > 0 {
             return Err(StoreError::Guarded(format!(
                 "{} still has a contract that has not ended; end it (or offboard the client) before deleting",

@@ -164,9 +164,12 @@ impl Store {
     /// so there is always someone to tell.
     pub async fn delete_contact(&self, actor: &Actor, id: i64) -> Result<()> {
         let contact = self.contact_by_id(id).await?;
-        let (others, live): (i64, i64) = with_pool!(&self.db, p => sqlx::query_as(
+        let sql = format!(
             "SELECT (SELECT COUNT(*) FROM contacts WHERE client_id = $1 AND id <> $2), \
-                    (SELECT COUNT(*) FROM contracts WHERE client_id = $1 AND state <> 'ended')")
+                    (SELECT COUNT(*) FROM contracts WHERE client_id = $1 AND state NOT IN ({}))",
+            crate::ended_contract_states()
+        );
+        let (others, live): (i64, i64) = with_pool!(&self.db, p => sqlx::query_as(&sql)
             .bind(contact.client_id).bind(id).fetch_one(p).await)?;
         if others == 0 && live > 0 {
             return Err(StoreError::Guarded(format!(

@@ -123,8 +123,12 @@ impl Store {
         input: &ContractInput,
     ) -> Result<i64> {
         let plan_id = self.plan_id(&input.plan_code).await?;
-        let live: i64 = with_tx!(tx, c => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM contracts WHERE client_id = $1 AND state <> 'ended'").bind(client_id).fetch_one(&mut *c).await)?;
+        let sql = format!(
+            "SELECT COUNT(*) FROM contracts WHERE client_id = $1 AND state NOT IN ({})",
+            crate::ended_contract_states()
+        );
+        let live: i64 =
+            with_tx!(tx, c => sqlx::query_scalar(&sql).bind(client_id).fetch_one(&mut *c).await)?;
         if live > 0 && input.state.is_live() {
             return Err(StoreError::Guarded("this client already has a contract that has not ended; change that one or end it first".into()));
         }

@@ -180,6 +180,33 @@ impl Tx {
     }
 }
 
+/// Names of the enum values a domain predicate picks, as an SQL list (`'resolved', 'closed'`),
+/// so a query filters by the domain's rule instead of a copy of it.
+pub(crate) fn sql_names<T: Copy>(
+    all: &[T],
+    pick: impl Fn(T) -> bool,
+    name: impl Fn(T) -> &'static str,
+) -> String {
+    all.iter()
+        .copied()
+        .filter(|v| pick(*v))
+        .map(|v| format!("'{}'", name(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Ticket statuses that are done (`TicketStatus::is_open` is false).
+pub(crate) fn done_ticket_statuses() -> String {
+    use tend_domain::ticket::TicketStatus;
+    sql_names(TicketStatus::ALL, |s| !s.is_open(), TicketStatus::as_str)
+}
+
+/// Contract states that no longer serve the client (`ContractState::is_live` is false).
+pub(crate) fn ended_contract_states() -> String {
+    use tend_domain::contract::ContractState;
+    sql_names(ContractState::ALL, |s| !s.is_live(), ContractState::as_str)
+}
+
 /// Now, as stored: UTC milliseconds.
 pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()

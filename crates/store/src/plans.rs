@@ -183,11 +183,17 @@ fn target_from_row(r: &impl RowExt) -> Result<(i64, SlaTarget)> {
     ))
 }
 
-const PLAN_SELECT: &str = "SELECT p.id, p.code, p.name, p.monthly_fee_cents, p.included_minutes, p.rollover_max_minutes, \
-    p.bank_max_minutes, p.overage_rate_cents, p.emergency_rate_cents, p.increment_minutes, p.report_cadence, \
-    p.checkin_cadence, p.channels, p.emergency_included, \
-    (SELECT COUNT(*) FROM contracts ct WHERE ct.plan_id = p.id AND ct.state <> 'ended') AS live_contracts \
-    FROM plans p";
+/// Every plan column, with how many contracts that still serve a client use it.
+fn plan_select() -> String {
+    format!(
+        "SELECT p.id, p.code, p.name, p.monthly_fee_cents, p.included_minutes, p.rollover_max_minutes, \
+         p.bank_max_minutes, p.overage_rate_cents, p.emergency_rate_cents, p.increment_minutes, p.report_cadence, \
+         p.checkin_cadence, p.channels, p.emergency_included, \
+         (SELECT COUNT(*) FROM contracts ct WHERE ct.plan_id = p.id AND ct.state NOT IN ({})) AS live_contracts \
+         FROM plans p",
+        crate::ended_contract_states()
+    )
+}
 
 fn severity_order(s: &SlaTarget) -> (usize, usize) {
     let sev = Severity::ALL
@@ -204,7 +210,7 @@ fn severity_order(s: &SlaTarget) -> (usize, usize) {
 impl Store {
     /// Every plan, cheapest first, with its SLA targets.
     pub async fn list_plans(&self) -> Result<Vec<Plan>> {
-        let sql = format!("{PLAN_SELECT} ORDER BY p.monthly_fee_cents, p.code");
+        let sql = format!("{} ORDER BY p.monthly_fee_cents, p.code", plan_select());
         let mut plans = with_pool!(&self.db, p => {
             let rows = sqlx::query(&sql).fetch_all(p).await?;
             rows.iter().map(plan_from_row).collect::<Result<Vec<_>>>()
@@ -233,7 +239,7 @@ impl Store {
 
     pub async fn plan_by_code(&self, code: &str) -> Result<Plan> {
         let code = code.trim().to_uppercase();
-        let sql = format!("{PLAN_SELECT} WHERE p.code = $1");
+        let sql = format!("{} WHERE p.code = $1", plan_select());
         let plan = with_pool!(&self.db, p => {
             match sqlx::query(&sql).bind(&code).fetch_optional(p).await? {
                 Some(row) => Some(plan_from_row(&row)?),

@@ -29,8 +29,8 @@ use crate::audit::{self, Action, Change};
 use crate::clients::OwnerRef;
 use crate::row::{parsed, RowExt};
 use crate::{
-    bind_all, now_ms, random_hex, with_pool, with_tx, Actor, Bind, Engine, Result, Store,
-    StoreError, Tx,
+    bind_all, done_ticket_statuses, now_ms, random_hex, with_pool, with_tx, Actor, Bind, Engine,
+    Result, Store, StoreError, Tx,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -804,9 +804,10 @@ impl Store {
             .iter()
             .map(|c| self.concat(c, ",", Some("id")))
             .collect();
+        let done = done_ticket_statuses();
         let sql = format!(
             "SELECT {} FROM (SELECT t.* FROM tickets t JOIN clients c ON c.id = t.client_id \
-             WHERE c.deleted_at IS NULL AND t.status NOT IN ('resolved', 'closed') ORDER BY t.id) open_tickets",
+             WHERE c.deleted_at IS NULL AND t.status NOT IN ({done}) ORDER BY t.id) open_tickets",
             lists.join(", ")
         );
         type Lists = (
@@ -823,7 +824,7 @@ impl Store {
         let rows: Lists = with_pool!(&self.db, p => sqlx::query_as(&sql).fetch_one(p).await)?;
         let links_sql = format!(
             "SELECT {} FROM ticket_dependencies d JOIN tickets b ON b.id = d.blocked_by_id \
-             WHERE b.status NOT IN ('resolved', 'closed')",
+             WHERE b.status NOT IN ({done})",
             self.concat(
                 "CAST(d.ticket_id AS TEXT) || ',' || CAST(d.blocked_by_id AS TEXT)",
                 ";",
@@ -916,8 +917,11 @@ impl Store {
     pub async fn open_ticket_labels(
         &self,
     ) -> Result<std::collections::HashMap<i64, (String, String)>> {
-        let rows: Vec<(i64, String, String)> = with_pool!(&self.db, p => sqlx::query_as(
-            "SELECT t.id, c.slug, t.title FROM tickets t JOIN clients c ON c.id = t.client_id WHERE t.status NOT IN ('resolved', 'closed')")
+        let sql = format!(
+            "SELECT t.id, c.slug, t.title FROM tickets t JOIN clients c ON c.id = t.client_id WHERE t.status NOT IN ({})",
+            done_ticket_statuses()
+        );
+        let rows: Vec<(i64, String, String)> = with_pool!(&self.db, p => sqlx::query_as(&sql)
             .fetch_all(p)
             .await)?;
         Ok(rows
@@ -1135,7 +1139,7 @@ fn ticket_filter_sql(filter: &TicketFilter) -> (String, Vec<Bind>) {
         push("t.severity = $?", Bind::Text(s.as_str().into()));
     }
     if filter.open_only {
-        conds.push("t.status NOT IN ('resolved', 'closed')".into());
+        conds.push(format!("t.status NOT IN ({})", done_ticket_statuses()));
     }
     if filter.incomplete {
         conds.push(INCOMPLETE_SQL.into());
