@@ -169,7 +169,8 @@ pub async fn show(store: &Store, raw: &str) -> Result<String, Failure> {
     if !t.description.is_empty() {
         out.push_str(&format!("\n{}\n", t.description));
     }
-    let clocks = store.ticket_clocks(n, jiff::Timestamp::now()).await?;
+    let events = store.ticket_events(n).await?;
+    let clocks = store.clocks_of(&t, &events, jiff::Timestamp::now()).await?;
     if !clocks.is_empty() {
         out.push_str("\nClocks:\n");
         let tz = jiff::tz::TimeZone::get(&t.client_timezone).unwrap_or(jiff::tz::TimeZone::UTC);
@@ -205,7 +206,7 @@ pub async fn show(store: &Store, raw: &str) -> Result<String, Failure> {
         }
     }
     out.push_str("\nHistory:\n");
-    for e in store.ticket_events(n).await? {
+    for e in events {
         let change = match (e.from, e.to) {
             (Some(f), Some(t)) => format!("{f} → {t}"),
             (None, Some(t)) => t,

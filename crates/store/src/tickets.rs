@@ -1016,6 +1016,17 @@ impl Store {
         now: jiff::Timestamp,
     ) -> Result<Vec<TicketClock>> {
         let ticket = self.ticket(number).await?;
+        let events = self.ticket_events(number).await?;
+        self.clocks_of(&ticket, &events, now).await
+    }
+
+    /// The clocks of a ticket whose row and history the caller already has.
+    pub async fn clocks_of(
+        &self,
+        ticket: &Ticket,
+        events: &[TicketEvent],
+        now: jiff::Timestamp,
+    ) -> Result<Vec<TicketClock>> {
         let client = self.client_by_id(ticket.client_id).await?;
         // Only a contract that is still served promises response times.
         let Some(contract) = self
@@ -1027,7 +1038,6 @@ impl Store {
             return Ok(Vec::new());
         };
         let plan = self.plan_by_code(&contract.plan_code).await?;
-        let events = self.ticket_events(number).await?;
         let tz = jiff::tz::TimeZone::get(&client.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
         let calendar = BusinessCalendar {
             hours: client.hours.clone(),
@@ -1040,7 +1050,7 @@ impl Store {
         };
         let severity = clock_severity(ticket.severity);
         let mut out = Vec::new();
-        for (kind, history) in ticket_clock_histories(&moments(&events), &plan.terms.sla) {
+        for (kind, history) in ticket_clock_histories(&moments(events), &plan.terms.sla) {
             let status = evaluate_clock(&history, ctx, now)
                 .map_err(|e| StoreError::invalid("clock", e.to_string()))?;
             out.push(TicketClock {

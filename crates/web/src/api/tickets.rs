@@ -103,7 +103,9 @@ async fn detail(store: &Store, ticket: Ticket) -> Result<TicketDetail, Problem> 
     let messages = store.ticket_messages(number).await?;
     let history = store.ticket_events(number).await?;
     let post_mortem = store.post_mortem(number).await?;
-    let clocks = store.ticket_clocks(number, jiff::Timestamp::now()).await?;
+    let clocks = store
+        .clocks_of(&ticket, &history, jiff::Timestamp::now())
+        .await?;
     let moves = status_moves(ticket.status, ticket.severity, post_mortem.as_ref())
         .into_iter()
         .map(|(status, outcome)| Move {

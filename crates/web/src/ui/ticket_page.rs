@@ -211,11 +211,10 @@ async fn page(
             body: m.body,
         })
         .collect();
-    let history = state
-        .store
-        .ticket_events(number)
-        .await?
-        .into_iter()
+    let events = state.store.ticket_events(number).await?;
+    let history = events
+        .iter()
+        .cloned()
         .map(|e| HistoryRow {
             when: local_time(e.at, tz),
             who: e.actor,
@@ -236,7 +235,7 @@ async fn page(
     // A clock that cannot be evaluated should not hide the rest of the ticket.
     let (clocks, clocks_error) = match state
         .store
-        .ticket_clocks(number, jiff::Timestamp::now())
+        .clocks_of(&t, &events, jiff::Timestamp::now())
         .await
     {
         Ok(c) => (clock_views(c, &t.client_timezone, tz), None),
