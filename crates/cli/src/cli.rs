@@ -95,6 +95,9 @@ Examples:
         /// Fill an empty database (no users, no clients) with demo data before serving
         #[arg(long)]
         demo: bool,
+        /// Serve only: leave email delivery and the SLA scan to other instances
+        #[arg(long)]
+        no_jobs: bool,
     },
     /// Apply database migrations and say what was applied
     Migrate,
@@ -150,6 +153,12 @@ Examples:
     },
     /// Print the effective configuration and where each value came from
     Config,
+    /// SLA clocks: run a scan for warnings and breaches now
+    #[command(subcommand)]
+    Sla(SlaCommand),
+    /// Messages Tend sends: list them, deliver what is due, retry a failed one
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -361,5 +370,36 @@ Examples:
         number: String,
         /// new, ack, progress, waiting, resolved, closed
         status: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlaCommand {
+    /// Look at every open ticket's clocks once and queue a message for each new warning
+    /// or breach (`tend serve` does this every sla_scan_seconds)
+    Scan,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// The newest messages first, with their state
+    #[command(after_help = "\
+Examples:
+  tend outbox list                 the last 50 messages
+  tend outbox list --trouble       failed ones and ones waiting to be retried")]
+    List {
+        /// Only messages that failed or are waiting for a retry
+        #[arg(long)]
+        trouble: bool,
+        /// How many to show
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Send every message that is due now through the configured smtp_url
+    Deliver,
+    /// Put a failed message back in the queue to be sent now
+    Retry {
+        /// The message's id (from `tend outbox list`)
+        id: i64,
     },
 }

@@ -250,8 +250,9 @@ pub async fn show(store: &Store, slug: &str) -> Result<String, Failure> {
                     &mut out,
                     severity.label(),
                     &format!(
-                        "respond {}; resolve {}",
+                        "respond {}; update every {}; resolve {}",
                         describe(TargetKind::Response),
+                        describe(TargetKind::NextUpdate),
                         describe(TargetKind::Resolution)
                     ),
                 );

@@ -12,13 +12,18 @@ use crate::failure::Failure;
 
 /// The keys, as written in `tend.toml` (the environment variable is `TEND_` + the key in
 /// capitals, the flag is `--` + the key with hyphens).
-pub const KEYS: [&str; 6] = [
+pub const KEYS: [&str; 11] = [
     "listen",
     "data_dir",
     "database_url",
     "secure_cookies",
     "log_format",
     "log",
+    "public_url",
+    "smtp_url",
+    "mail_from",
+    "sla_warn_percent",
+    "sla_scan_seconds",
 ];
 
 const DEFAULT_CONFIG_FILE: &str = "tend.toml";
@@ -64,6 +69,19 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// A tracing filter: `info`, `warn`, `tend=debug,sqlx=warn`.
     pub log: String,
+    /// Where people reach this Tend, for links in email. Empty: `http://` + `listen`.
+    #[serde(default)]
+    pub public_url: String,
+    /// The mail server: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`,
+    /// `smtps://host:465`. Empty: email waits in the outbox until one is set.
+    #[serde(default)]
+    pub smtp_url: String,
+    /// The sender of every email.
+    pub mail_from: String,
+    /// An SLA clock warns after this share of its target (1–100).
+    pub sla_warn_percent: i64,
+    /// How often the SLA scan looks for warnings and breaches.
+    pub sla_scan_seconds: u64,
 }
 
 impl Default for Settings {
@@ -75,6 +93,11 @@ impl Default for Settings {
             secure_cookies: false,
             log_format: LogFormat::Text,
             log: "info".into(),
+            public_url: String::new(),
+            smtp_url: String::new(),
+            mail_from: "Tend <tend@localhost>".into(),
+            sla_warn_percent: 75,
+            sla_scan_seconds: 30,
         }
     }
 }
@@ -231,6 +254,22 @@ impl Config {
         }
     }
 
+    /// Links in email start here.
+    pub fn public_url(&self) -> String {
+        let given = self.settings.public_url.trim().trim_end_matches('/');
+        if given.is_empty() {
+            format!("http://{}", self.settings.listen)
+        } else {
+            given.to_string()
+        }
+    }
+
+    /// The warn share, checked.
+    pub fn sla_warn(&self) -> Result<tend_domain::sla_clock::WarnShare, Failure> {
+        tend_domain::sla_clock::WarnShare::percent(self.settings.sla_warn_percent)
+            .map_err(|e| Failure::new(format!("sla_warn_percent: {e}")))
+    }
+
     pub fn is_postgres(&self) -> bool {
         tend_store::is_postgres_url(&self.database_url())
     }
@@ -299,6 +338,31 @@ impl Config {
                 self.source("log_format"),
             ),
             ("log", toml_string(&s.log), self.source("log")),
+            (
+                "public_url",
+                toml_string(&self.public_url()),
+                self.source("public_url"),
+            ),
+            (
+                "smtp_url",
+                toml_string(&redact_url(&s.smtp_url)),
+                self.source("smtp_url"),
+            ),
+            (
+                "mail_from",
+                toml_string(&s.mail_from),
+                self.source("mail_from"),
+            ),
+            (
+                "sla_warn_percent",
+                s.sla_warn_percent.to_string(),
+                self.source("sla_warn_percent"),
+            ),
+            (
+                "sla_scan_seconds",
+                s.sla_scan_seconds.to_string(),
+                self.source("sla_scan_seconds"),
+            ),
         ];
         let width = lines
             .iter()

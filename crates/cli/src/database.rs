@@ -25,7 +25,7 @@ pub async fn open(config: &Config, migrate: bool) -> Result<Store, Failure> {
             tracing::info!(migration = %name, "applied migration");
         }
     }
-    Ok(store)
+    Ok(store.with_sla_warn(config.sla_warn()?))
 }
 
 pub async fn migrate(config: &Config) -> Result<String, Failure> {

@@ -8,6 +8,7 @@ mod database;
 mod demo;
 mod failure;
 mod logging;
+mod outbox;
 mod password;
 mod plans;
 mod serve;
@@ -22,7 +23,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{
-    Cli, ClientCommand, Command, PlanCommand, TicketCommand, TokenCommand, UserCommand,
+    Cli, ClientCommand, Command, OutboxCommand, PlanCommand, SlaCommand, TicketCommand,
+    TokenCommand, UserCommand,
 };
 use crate::config::Config;
 use crate::failure::Failure;
@@ -64,7 +66,27 @@ fn run(cli: Cli) -> Result<(), Failure> {
 async fn dispatch(command: Command, config: &Config) -> Result<String, Failure> {
     match command {
         Command::Config => Ok(config.render()),
-        Command::Serve { demo } => serve::run(config, demo).await.map(|()| String::new()),
+        Command::Serve { demo, no_jobs } => serve::run(config, demo, !no_jobs)
+            .await
+            .map(|()| String::new()),
+        Command::Sla(SlaCommand::Scan) => {
+            let store = database::open(config, true).await?;
+            let result = outbox::scan(config, &store).await;
+            store.close().await;
+            result
+        }
+        Command::Outbox(command) => {
+            let store = database::open(config, true).await?;
+            let result = match command {
+                OutboxCommand::List { trouble, limit } => {
+                    outbox::list(&store, trouble, limit).await
+                }
+                OutboxCommand::Deliver => outbox::deliver(config, &store).await,
+                OutboxCommand::Retry { id } => outbox::retry(&store, id).await,
+            };
+            store.close().await;
+            result
+        }
         Command::Migrate => database::migrate(config).await,
         Command::Backup { file } => database::backup(config, &file).await,
         command => {
@@ -211,9 +233,12 @@ async fn with_store(command: Command, store: &tend_store::Store) -> Result<Strin
         Command::Export { client, output } => {
             clients::export(store, &client, output.as_deref()).await
         }
-        Command::Config | Command::Serve { .. } | Command::Migrate | Command::Backup { .. } => {
-            Err(Failure::new("internal: command dispatched twice"))
-        }
+        Command::Config
+        | Command::Serve { .. }
+        | Command::Migrate
+        | Command::Backup { .. }
+        | Command::Sla(_)
+        | Command::Outbox(_) => Err(Failure::new("internal: command dispatched twice")),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::failure::Failure;
 /// How long requests in flight may take to finish after a shutdown signal.
 const GRACE: Duration = Duration::from_secs(10);
 
-pub async fn run(config: &Config, with_demo: bool) -> Result<(), Failure> {
+pub async fn run(config: &Config, with_demo: bool, with_jobs: bool) -> Result<(), Failure> {
     // Bind first: a taken port is reported before the database is touched.
     let listen = &config.settings.listen;
     let listener = tokio::net::TcpListener::bind(listen.as_str())
@@ -36,9 +36,18 @@ pub async fn run(config: &Config, with_demo: bool) -> Result<(), Failure> {
         store.clone(),
         WebConfig {
             secure_cookies: config.settings.secure_cookies,
+            mail_configured: !config.settings.smtp_url.trim().is_empty(),
         },
     );
     state.metrics.mark_started();
+    let jobs = if with_jobs {
+        Some(
+            tend_jobs::Jobs::start(store.clone(), crate::outbox::jobs_config(config))
+                .map_err(|e| Failure::new(e.to_string()))?,
+        )
+    } else {
+        None
+    };
     let app = tend_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
 
     tracing::info!(
@@ -79,6 +88,9 @@ pub async fn run(config: &Config, with_demo: bool) -> Result<(), Failure> {
     tokio::select! {
         served = server => served.map_err(|e| Failure::new(format!("server: {e}")))?,
         () = deadline => tracing::warn!("requests still running after {} s; stopping anyway", GRACE.as_secs()),
+    }
+    if let Some(jobs) = jobs {
+        jobs.stop().await;
     }
     store.close().await;
     tracing::info!("stopped");

@@ -11,7 +11,12 @@ mod harness {
 
     /// Every variable `tend` reads, removed from the inherited environment so that the
     /// machine running the tests cannot change what they see.
-    const TEND_VARS: [&str; 8] = [
+    const TEND_VARS: [&str; 13] = [
+        "TEND_PUBLIC_URL",
+        "TEND_SMTP_URL",
+        "TEND_MAIL_FROM",
+        "TEND_SLA_WARN_PERCENT",
+        "TEND_SLA_SCAN_SECONDS",
         "TEND_LISTEN",
         "TEND_DATA_DIR",
         "TEND_DATABASE_URL",
@@ -957,4 +962,49 @@ fn on_postgresql_clients_are_added_and_listed_the_same_way() {
     assert!(refused.error_line().contains("pg_dump"));
     // No SQLite file was made on the side.
     assert!(!tend.data_dir().join("tend.db").exists());
+}
+
+#[test]
+fn the_sla_scan_and_the_outbox_can_be_run_by_hand() {
+    let tend = Tend::new();
+    add_acme(&tend).ok();
+    tend.run(&[
+        "ticket",
+        "new",
+        "--client",
+        "acme-dental",
+        "--severity",
+        "P1",
+        "--title",
+        "Checkout down",
+    ])
+    .ok();
+    let scan = tend.run(&["sla", "scan"]).ok();
+    assert!(
+        scan.stdout
+            .contains("1 open ticket, 2 clocks: 0 new warnings, 0 new breaches"),
+        "{}",
+        scan.stdout
+    );
+    assert_eq!(tend.run(&["outbox", "list"]).ok().stdout, "No messages.\n");
+    let deliver = tend.run(&["outbox", "deliver"]).fails();
+    assert!(
+        deliver.error_line().contains("smtp_url"),
+        "{}",
+        deliver.error_line()
+    );
+    let retry = tend.run(&["outbox", "retry", "999"]).fails();
+    assert!(
+        retry.error_line().contains("not found"),
+        "{}",
+        retry.error_line()
+    );
+    let bad = tend
+        .run_env(&["sla", "scan"], &[("TEND_SLA_WARN_PERCENT", "0")])
+        .fails();
+    assert!(
+        bad.error_line().contains("sla_warn_percent"),
+        "{}",
+        bad.error_line()
+    );
 }

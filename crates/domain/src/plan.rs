@@ -53,7 +53,11 @@ text_enum!(
     /// The SOP's severities, P0 (system down) to P3 (enhancement).
     Severity, "severity", { P0 => "p0", P1 => "p1", P2 => "p2", P3 => "p3" }
 );
-text_enum!(TargetKind, "target kind", { Response => "response", Resolution => "resolution" });
+text_enum!(
+    /// What a target times: the first public reply, the cadence of updates while a ticket
+    /// is open ("I'll keep you posted every …"), or the resolution.
+    TargetKind, "target kind", { Response => "response", NextUpdate => "next-update", Resolution => "resolution" }
+);
 text_enum!(
     /// Which hours a target counts: the client's business hours, or every hour.
     ClockKind, "clock", { Business => "business", AllHours => "24x7" }
@@ -241,8 +245,10 @@ pub struct PlanDraft {
     pub targets: std::collections::BTreeMap<String, String>,
 }
 
+/// The field name of a target in forms, the API and the plan seed: `p1_response`,
+/// `p0_next_update` (underscores only, so it is a plain identifier everywhere).
 pub fn target_key(severity: Severity, kind: TargetKind) -> String {
-    format!("{}_{}", severity.as_str(), kind.as_str())
+    format!("{}_{}", severity.as_str(), kind.as_str().replace('-', "_"))
 }
 
 /// A plan code: "GROWTH", "ENTERPRISE-PLUS".
@@ -420,6 +426,10 @@ mod tests {
         for (k, v) in [
             ("p0_response", "2h"),
             ("p0_resolution", "12h"),
+            ("p0_next_update", "2h"),
+            ("p1_next_update", "8h"),
+            ("p2_next_update", "24h"),
+            ("p3_next_update", "3bd"),
             ("p1_response", "8h"),
             ("p1_resolution", "2bd"),
             ("p2_response", "24h"),
@@ -454,7 +464,7 @@ mod tests {
         assert_eq!(t.monthly_fee, Cents(120_000));
         assert_eq!(t.included, Minutes(600));
         assert_eq!(t.bank_max, Minutes(900));
-        assert_eq!(t.sla.len(), 8);
+        assert_eq!(t.sla.len(), 12);
         assert_eq!(PlanDraft::from_terms(&t).parse().unwrap(), t);
     }
 

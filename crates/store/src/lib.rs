@@ -11,9 +11,12 @@ pub mod contacts;
 pub mod contracts;
 pub mod error;
 pub mod export;
+pub mod job_slots;
 pub mod migrate;
+pub mod outbox;
 pub mod plans;
 pub mod sessions;
+pub mod sla_scan;
 pub mod tickets;
 pub mod tokens;
 pub mod users;
@@ -104,6 +107,8 @@ pub enum Engine {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub db: Db,
+    /// The share of an SLA target after which a clock warns (75 % unless configured).
+    pub sla_warn: tend_domain::sla_clock::WarnShare,
 }
 
 /// Whether a database URL names PostgreSQL (anything else is a SQLite file).
@@ -121,7 +126,10 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await?;
-            return Ok(Self { db: Db::Pg(pool) });
+            return Ok(Self {
+                db: Db::Pg(pool),
+                sla_warn: Default::default(),
+            });
         }
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -137,7 +145,14 @@ impl Store {
             .await?;
         Ok(Self {
             db: Db::Sqlite(pool),
+            sla_warn: Default::default(),
         })
+    }
+
+    /// The same store, warning at another share of each SLA target.
+    pub fn with_sla_warn(mut self, warn: tend_domain::sla_clock::WarnShare) -> Self {
+        self.sla_warn = warn;
+        self
     }
 
     pub fn engine(&self) -> Engine {

@@ -23,6 +23,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_tickets.sql"),
         postgres: include_str!("../migrations/postgres/0002_tickets.sql"),
     },
+    Migration {
+        version: 3,
+        name: "outbox_and_notices",
+        sqlite: include_str!("../migrations/sqlite/0003_outbox_and_notices.sql"),
+        postgres: include_str!("../migrations/postgres/0003_outbox_and_notices.sql"),
+    },
 ];
 
 /// What a migration run did, for the CLI and the start-up log.

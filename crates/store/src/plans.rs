@@ -5,7 +5,8 @@ use serde::Serialize;
 use tend_domain::minutes::Minutes;
 use tend_domain::money::Cents;
 use tend_domain::plan::{
-    Cadence, Channel, ClockKind, PlanDraft, PlanTerms, Severity, SlaTarget, TargetKind, TargetUnit,
+    target_key, Cadence, Channel, ClockKind, PlanDraft, PlanTerms, Severity, SlaTarget, TargetKind,
+    TargetUnit,
 };
 
 use crate::audit::{self, Action, Change};
@@ -41,8 +42,10 @@ pub(crate) async fn seed_defaults(tx: &mut Tx) -> Result<()> {
     Ok(())
 }
 
-fn terms_fields(t: &PlanTerms) -> Vec<(&'static str, String)> {
-    let mut fields = vec![
+/// A plan's terms as audit fields. Target keys are built (`p0_next_update`), so the
+/// names are owned; [`borrowed`] lends them to [`audit::Change`].
+fn terms_fields(t: &PlanTerms) -> Vec<(String, String)> {
+    let fixed: Vec<(&str, String)> = vec![
         ("code", t.code.clone()),
         ("name", t.name.clone()),
         ("monthly_fee", t.monthly_fee.plain()),
@@ -57,20 +60,19 @@ fn terms_fields(t: &PlanTerms) -> Vec<(&'static str, String)> {
         ("channels", channels_text(&t.channels)),
         ("emergency_included", t.emergency_included.to_string()),
     ];
+    let mut fields: Vec<(String, String)> =
+        fixed.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     for s in &t.sla {
-        let key: &'static str = match (s.severity, s.kind) {
-            (Severity::P0, TargetKind::Response) => "p0_response",
-            (Severity::P0, TargetKind::Resolution) => "p0_resolution",
-            (Severity::P1, TargetKind::Response) => "p1_response",
-            (Severity::P1, TargetKind::Resolution) => "p1_resolution",
-            (Severity::P2, TargetKind::Response) => "p2_response",
-            (Severity::P2, TargetKind::Resolution) => "p2_resolution",
-            (Severity::P3, TargetKind::Response) => "p3_response",
-            (Severity::P3, TargetKind::Resolution) => "p3_resolution",
-        };
-        fields.push((key, s.spec()));
+        fields.push((target_key(s.severity, s.kind), s.spec()));
     }
     fields
+}
+
+fn borrowed(fields: &[(String, String)]) -> Vec<(&str, String)> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect()
 }
 
 fn channels_text(channels: &[Channel]) -> String {
@@ -260,6 +262,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let id = insert_plan(&mut tx, terms).await?;
         let after = terms_fields(terms);
+        let after = borrowed(&after);
         audit::record(
             &mut tx,
             actor,
@@ -313,6 +316,7 @@ impl Store {
         })?;
         write_targets(&mut tx, current.id, &terms.sla).await?;
         let (before, after) = (terms_fields(&current.terms), terms_fields(terms));
+        let (before, after) = (borrowed(&before), borrowed(&after));
         audit::record(
             &mut tx,
             actor,
@@ -348,6 +352,7 @@ impl Store {
             sqlx::query("DELETE FROM plans WHERE id = $1").bind(plan.id).execute(&mut *c).await.map(|r| r.rows_affected())?;
         });
         let before = terms_fields(&plan.terms);
+        let before = borrowed(&before);
         audit::record(
             &mut tx,
             actor,

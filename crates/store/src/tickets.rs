@@ -16,7 +16,7 @@ use tend_domain::email::Email;
 use tend_domain::page::{Page, PageRequest};
 use tend_domain::plan::Severity;
 use tend_domain::plan::TargetKind;
-use tend_domain::sla_clock::{evaluate_clock, time_left, ClockContext, ClockState, WarnShare};
+use tend_domain::sla_clock::{evaluate_clock, time_left, ClockContext, ClockState};
 use tend_domain::ticket::{
     check_transition, Dependencies, Impact, PostMortem, TicketInput, TicketNumber, TicketSource,
     TicketStatus,
@@ -960,7 +960,7 @@ pub struct ClockLine {
     pub text: String,
 }
 
-fn moments(events: &[TicketEvent]) -> Vec<TicketMoment> {
+pub(crate) fn moments(events: &[TicketEvent]) -> Vec<TicketMoment> {
     let ts = |ms: i64| jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let sev = |v: &Option<String>| v.as_deref().and_then(|s| Severity::parse(s).ok());
     let status = |v: &Option<String>| v.as_deref().and_then(|s| TicketStatus::parse(s).ok());
@@ -994,6 +994,15 @@ fn moments(events: &[TicketEvent]) -> Vec<TicketMoment> {
         });
     }
     out
+}
+
+/// A clock's name as people read it.
+pub fn clock_name(kind: TargetKind) -> &'static str {
+    match kind {
+        TargetKind::Response => "First response",
+        TargetKind::NextUpdate => "Next update",
+        TargetKind::Resolution => "Resolution",
+    }
 }
 
 fn state_name(state: &ClockState) -> &'static str {
@@ -1046,7 +1055,7 @@ impl Store {
         let hours = BusinessHours::new(&calendar, tz);
         let ctx = ClockContext {
             hours: &hours,
-            warn: WarnShare::default(),
+            warn: self.sla_warn,
         };
         let severity = clock_severity(ticket.severity);
         let mut out = Vec::new();
@@ -1055,11 +1064,7 @@ impl Store {
                 .map_err(|e| StoreError::invalid("clock", e.to_string()))?;
             out.push(TicketClock {
                 kind: kind.as_str().to_string(),
-                name: if kind == TargetKind::Response {
-                    "First response"
-                } else {
-                    "Resolution"
-                },
+                name: clock_name(kind),
                 state: state_name(&status.state),
                 target: format!(
                     "{} ({})",

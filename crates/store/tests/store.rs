@@ -140,7 +140,19 @@ story!(
         assert_eq!(growth.terms.bank_max.0, 900);
         assert_eq!(growth.terms.overage_rate.0, 15_000);
         assert_eq!(growth.terms.emergency_rate.0, 30_000);
-        assert_eq!(growth.terms.sla.len(), 8);
+        assert_eq!(growth.terms.sla.len(), 12);
+        let spec = |kind: tend_domain::plan::TargetKind| {
+            let t = growth
+                .terms
+                .sla
+                .iter()
+                .find(|t| t.severity == tend_domain::plan::Severity::P1 && t.kind == kind);
+            t.map(|t| t.spec())
+        };
+        assert_eq!(
+            spec(tend_domain::plan::TargetKind::NextUpdate).as_deref(),
+            Some("8h")
+        );
         let enterprise = store.plan_by_code("ENTERPRISE").await.unwrap();
         let p0 = &enterprise.terms.sla[0];
         assert_eq!((p0.amount, p0.after_hours_amount), (Some(1), Some(4)));
@@ -930,6 +942,136 @@ mod tickets {
                     .is_empty(),
                 "an ended contract promises nothing"
             );
+        }
+    );
+}
+
+mod outbox {
+    use super::*;
+    use tend_domain::delivery::AfterFailure;
+    use tend_store::outbox::{NewMessage, OutboxView, EMAIL};
+
+    fn message(key: &str) -> NewMessage {
+        NewMessage {
+            event_key: key.into(),
+            channel: EMAIL,
+            recipient: "ann@agency.test".into(),
+            subject: format!("about {key}"),
+            body: "body".into(),
+            client_id: None,
+            ticket_id: None,
+        }
+    }
+
+    story!(
+        one_event_is_one_message_however_often_it_is_written,
+        |store: Store| async move {
+            assert!(store.enqueue_message(&message("e1"), 1_000).await.unwrap());
+            assert!(!store.enqueue_message(&message("e1"), 2_000).await.unwrap());
+            assert!(store.enqueue_message(&message("e2"), 3_000).await.unwrap());
+            let all = store
+                .list_outbox(OutboxView::All, PageRequest::default())
+                .await
+                .unwrap();
+            assert_eq!(all.total, 2);
+            assert!(all.items.iter().all(|m| m.state == "pending"));
+        }
+    );
+
+    story!(
+        a_claim_holds_its_messages_until_its_lease_runs_out,
+        |store: Store| async move {
+            store.enqueue_message(&message("e1"), 1_000).await.unwrap();
+            store.enqueue_message(&message("e2"), 1_000).await.unwrap();
+            let first = store.claim_outbox(2_000, 10_000, 10).await.unwrap();
+            assert_eq!(first.len(), 2);
+            assert!(first
+                .iter()
+                .all(|m| m.state == "sending" && m.attempts == 1));
+            assert!(store
+                .claim_outbox(3_000, 11_000, 10)
+                .await
+                .unwrap()
+                .is_empty());
+            // Only the lease holder may mark it sent.
+            assert!(!store
+                .outbox_delivered(first[0].id, 99, 4_000)
+                .await
+                .unwrap());
+            assert!(store
+                .outbox_delivered(first[0].id, 10_000, 4_000)
+                .await
+                .unwrap());
+            // The other claim's holder died: after its lease, it is claimed again.
+            let again = store.claim_outbox(10_001, 20_000, 10).await.unwrap();
+            assert_eq!(again.len(), 1);
+            assert_eq!((again[0].id, again[0].attempts), (first[1].id, 2));
+            let sent = store.outbox_message(first[0].id).await.unwrap();
+            assert_eq!((sent.state.as_str(), sent.sent_at), ("sent", Some(4_000)));
+        }
+    );
+
+    story!(
+        failures_back_off_then_give_up_and_an_operator_can_retry,
+        |store: Store| async move {
+            store.enqueue_message(&message("e1"), 0).await.unwrap();
+            let mut now = 0;
+            let mut outcomes = Vec::new();
+            loop {
+                let claimed = store.claim_outbox(now, now + 1_000, 1).await.unwrap();
+                let Some(m) = claimed.first() else { break };
+                let next = store
+                    .outbox_failed(m, now + 1_000, "connection refused", false, now)
+                    .await
+                    .unwrap();
+                outcomes.push(next);
+                now += 3_600_000;
+            }
+            assert_eq!(outcomes.len() as i64, tend_domain::delivery::MAX_ATTEMPTS);
+            assert_eq!(outcomes.last(), Some(&AfterFailure::GiveUp));
+            let failed = store
+                .list_outbox(OutboxView::Trouble, PageRequest::default())
+                .await
+                .unwrap();
+            assert_eq!(failed.items[0].state, "failed");
+            assert_eq!(
+                failed.items[0].last_error.as_deref(),
+                Some("connection refused")
+            );
+            let id = failed.items[0].id;
+            store.retry_outbox(&actor(), id, now).await.unwrap();
+            assert_eq!(
+                store.claim_outbox(now, now + 1_000, 1).await.unwrap().len(),
+                1
+            );
+            assert!(matches!(
+                store.retry_outbox(&actor(), id, now).await,
+                Err(StoreError::Guarded(_))
+            ));
+            let audit = store
+                .audit_log(Some("outbox"), PageRequest::default())
+                .await
+                .unwrap();
+            assert_eq!(audit.total, 1);
+        }
+    );
+
+    story!(
+        a_recurring_slot_runs_once_however_many_ask,
+        |store: Store| async move {
+            assert!(store.claim_job_slot("sla-scan", 10, "a", 1).await.unwrap());
+            assert!(!store.claim_job_slot("sla-scan", 10, "b", 2).await.unwrap());
+            assert!(!store.claim_job_slot("sla-scan", 9, "b", 2).await.unwrap());
+            assert!(store.claim_job_slot("sla-scan", 11, "b", 3).await.unwrap());
+            assert!(store.claim_job_slot("other", 1, "b", 3).await.unwrap());
+            store
+                .finish_job_slot("sla-scan", 11, "0 warnings", 4)
+                .await
+                .unwrap();
+            let runs = store.job_runs().await.unwrap();
+            assert_eq!(runs.len(), 2);
+            assert_eq!(runs[1].0, "sla-scan");
+            assert_eq!(runs[1].5.as_deref(), Some("0 warnings"));
         }
     );
 }

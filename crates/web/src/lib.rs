@@ -23,6 +23,8 @@ pub const BODY_LIMIT_BYTES: usize = 256 * 1024;
 pub struct WebConfig {
     /// Mark cookies `Secure` (set when Tend is served over HTTPS, e.g. behind a proxy).
     pub secure_cookies: bool,
+    /// Whether an SMTP server is set; the outbox page says so when it is not.
+    pub mail_configured: bool,
 }
 
 /// Everything a handler may need; cheap to clone.

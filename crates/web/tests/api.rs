@@ -591,7 +591,7 @@ story!(
         let growth = api.get("/plans/growth").await.expect(StatusCode::OK).body;
         let mut targets = serde_json::Map::new();
         for severity in ["p0", "p1", "p2", "p3"] {
-            for kind in ["response", "resolution"] {
+            for kind in ["response", "next_update", "resolution"] {
                 targets.insert(format!("{severity}_{kind}"), json!("8h"));
             }
         }
@@ -626,7 +626,7 @@ story!(
             (p0["amount"].clone(), p0["clock"].clone()),
             (json!(2), json!("24x7"))
         );
-        assert_eq!(patched["sla"].as_array().unwrap().len(), 8);
+        assert_eq!(patched["sla"].as_array().unwrap().len(), 12);
         assert_eq!(patched["emergency_included"], true);
         assert_eq!(patched["name"], "Care");
 

@@ -289,7 +289,7 @@ async fn an_owner_edits_a_plan_and_a_bad_target_is_shown_on_its_field() {
     let (session, csrf) = app.sign_in("owner%40agency.test").await;
     let form = app.send("GET", "/plans/GROWTH/edit", &session, None).await;
     assert_eq!(form.status, StatusCode::OK);
-    let base = "code=GROWTH&name=Growth&monthly_fee=1300&included_hours=10&rollover_max_hours=5&bank_max_hours=15&overage_rate=150&emergency_rate=300&increment_minutes=15&report_cadence=monthly&checkin_cadence=biweekly&channels=email&p0_response=2h&p0_resolution=12h&p1_resolution=2bd&p2_response=24h&p2_resolution=3bd&p3_response=3bd&p3_resolution=window%3ANext+call";
+    let base = "code=GROWTH&name=Growth&monthly_fee=1300&included_hours=10&rollover_max_hours=5&bank_max_hours=15&overage_rate=150&emergency_rate=300&increment_minutes=15&report_cadence=monthly&checkin_cadence=biweekly&channels=email&p0_response=2h&p0_resolution=12h&p1_resolution=2bd&p2_response=24h&p2_resolution=3bd&p3_response=3bd&p3_resolution=window%3ANext+call&p0_next_update=2h&p1_next_update=8h&p2_next_update=24h&p3_next_update=3bd";
     let bad = app
         .send(
             "POST",
@@ -351,4 +351,87 @@ async fn health_and_metrics_answer() {
         .body
         .contains("tend_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"));
     assert!(metrics.body.contains("tend_db_pool_connections"));
+}
+
+#[tokio::test]
+async fn the_outbox_shows_what_failed_and_a_person_retries_it() {
+    use tend_store::outbox::{NewMessage, EMAIL};
+    let app = app().await;
+    let (session, csrf) = app.sign_in("owner%40agency.test").await;
+    let empty = app.send("GET", "/outbox", &session, None).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.body.contains("No messages yet"));
+    assert!(empty.body.contains("No mail server is configured"));
+
+    let now = tend_store::now_ms();
+    app.store
+        .enqueue_message(
+            &NewMessage {
+                event_key: "e1".into(),
+                channel: EMAIL,
+                recipient: "ann@agency.test".into(),
+                subject: "SLA breached: #7 resolution".into(),
+                body: "b".into(),
+                client_id: None,
+                ticket_id: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let claimed = app.store.claim_outbox(now, now + 1_000, 1).await.unwrap();
+    app.store
+        .outbox_failed(
+            &claimed[0],
+            now + 1_000,
+            "550 mailbox unavailable",
+            true,
+            now,
+        )
+        .await
+        .unwrap();
+    let trouble = app
+        .send("GET", "/outbox?state=trouble", &session, None)
+        .await;
+    assert!(trouble.body.contains("SLA breached: #7 resolution"));
+    assert!(trouble.body.contains("550 mailbox unavailable"));
+    assert!(trouble.body.contains("Retry now"));
+
+    let id = claimed[0].id;
+    let refused = app
+        .send(
+            "POST",
+            &format!("/outbox/{id}/retry"),
+            &session,
+            Some("csrf=wrong".into()),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let retried = app
+        .send(
+            "POST",
+            &format!("/outbox/{id}/retry"),
+            &session,
+            Some(format!("csrf={csrf}")),
+        )
+        .await;
+    assert_eq!(retried.status, StatusCode::SEE_OTHER);
+    let after = app.send("GET", "/outbox", &session, None).await;
+    assert!(after.body.contains(">queued<"), "{}", after.body);
+    assert!(!after.body.contains("Retry now"));
+
+    let (viewer, viewer_csrf) = app.sign_in("viewer%40agency.test").await;
+    let page = app
+        .send("GET", "/outbox?state=trouble", &viewer, None)
+        .await;
+    assert!(!page.body.contains("Retry now"));
+    let denied = app
+        .send(
+            "POST",
+            &format!("/outbox/{id}/retry"),
+            &viewer,
+            Some(format!("csrf={viewer_csrf}")),
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
 }

@@ -22,6 +22,7 @@ const ENTITIES: &[&str] = &[
     "ticket",
     "ticket_message",
     "post_mortem",
+    "outbox",
 ];
 
 /// Every change, optionally of one kind of entity.

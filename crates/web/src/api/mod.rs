@@ -10,6 +10,7 @@ mod clients;
 mod contacts;
 mod contracts;
 pub mod openapi;
+mod outbox;
 mod params;
 mod plans;
 mod tickets;
@@ -17,7 +18,7 @@ mod tickets;
 use axum::extract::OriginalUri;
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 use tend_domain::page::{Page, PageRequest};
@@ -97,6 +98,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/backlog", get(backlog::list))
         .route("/audit", get(audit::list))
+        .route("/outbox", get(outbox::list))
+        .route("/outbox/{id}/retry", post(outbox::retry))
         .route("/openapi.json", get(openapi::document))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)

@@ -14,7 +14,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{audit, backlog, clients, contacts, contracts, plans, tickets};
+use super::{audit, backlog, clients, contacts, contracts, outbox, plans, tickets};
 use crate::problem::{Problem, ProblemField};
 
 /// A client as sent to POST, PUT and PATCH `/clients`.
@@ -192,7 +192,7 @@ pub struct PageOf {
 #[openapi(
     info(
         title = "Tend API",
-        description = "Clients, contacts, contracts, plans, tickets, the backlog and the audit log of a Tend support desk. \
+        description = "Clients, contacts, contracts, plans, tickets, the backlog, the outbox and the audit log of a Tend support desk. \
             Authenticate with an API token as `Authorization: Bearer <token>`; writes need a write-scoped token. \
             Every error is an RFC 9457 problem document (`application/problem+json`)."
     ),
@@ -209,6 +209,7 @@ pub struct PageOf {
         tickets::set_status, tickets::messages, tickets::add_message, tickets::put_post_mortem,
         backlog::list,
         audit::list, audit::for_client,
+        outbox::list, outbox::retry,
         document,
     ),
     components(schemas(Problem, ProblemField, ClientFields, NewClient, ContractFields,
@@ -224,6 +225,7 @@ pub struct PageOf {
         (name = "tickets", description = "Requests and backlog items: what each lacks, its thread, history and post-mortem"),
         (name = "backlog", description = "Open tickets in the order work should happen, with why"),
         (name = "audit", description = "Who changed what, when"),
+        (name = "outbox", description = "Every message Tend sends (email), with its delivery state"),
         (name = "meta", description = "This document"),
     )
 )]

@@ -43,7 +43,7 @@ struct ClientPage {
     client: Client,
     contract: Option<Contract>,
     plan: Option<Plan>,
-    sla: Vec<(String, String, String)>,
+    sla: Vec<(String, String, String, String)>,
     rollover: String,
     history: Vec<HistoryRow>,
     contacts: Vec<Contact>,

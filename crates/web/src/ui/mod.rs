@@ -7,6 +7,7 @@ mod client_page;
 mod clients;
 mod error;
 mod login;
+mod outbox;
 mod plans;
 mod ticket_page;
 mod tickets;
@@ -61,6 +62,8 @@ pub fn routes() -> Router<AppState> {
             "/tickets/{number}/post-mortem",
             post(ticket_page::save_post_mortem),
         )
+        .route("/outbox", get(outbox::list))
+        .route("/outbox/{id}/retry", post(outbox::retry))
         .route("/plans", get(plans::list))
         .route(
             "/plans/{code}/edit",

@@ -17,7 +17,7 @@ use crate::AppState;
 pub struct PlanCard {
     plan: Plan,
     rollover: String,
-    sla: Vec<(String, String, String)>,
+    sla: Vec<(String, String, String, String)>,
     channels: String,
 }
 

@@ -102,8 +102,8 @@ pub fn timezone_names() -> &'static [String] {
     &NAMES
 }
 
-/// One row per severity: (label, response target, resolution target), as people read them.
-pub fn sla_rows(terms: &tend_domain::plan::PlanTerms) -> Vec<(String, String, String)> {
+/// One row per severity: (label, response, next update, resolution), as people read them.
+pub fn sla_rows(terms: &tend_domain::plan::PlanTerms) -> Vec<(String, String, String, String)> {
     use tend_domain::plan::{Severity, TargetKind};
     Severity::ALL
         .iter()
@@ -119,6 +119,7 @@ pub fn sla_rows(terms: &tend_domain::plan::PlanTerms) -> Vec<(String, String, St
             (
                 sev.label().to_string(),
                 find(TargetKind::Response),
+                find(TargetKind::NextUpdate),
                 find(TargetKind::Resolution),
             )
         })

@@ -1,0 +1,226 @@
+//! The SLA scan: evaluates every open ticket's clocks, and for each warning or breach
+//! not yet noticed records it and queues an email to the ticket's owner (or, without
+//! one, the client's technical owner, or else the agency's owners).
+
+use std::collections::HashMap;
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use tend_domain::plan::TargetKind;
+use tend_domain::role::Role;
+use tend_domain::sla_clock::ClockStatus;
+use tend_domain::sla_notice::{cycle_key, due_notices, NoticeKind};
+use tend_store::outbox::{NewMessage, EMAIL};
+use tend_store::sla_scan::{notice_key, NewNotice, ScanClient, ScannedTicket};
+use tend_store::tickets::clock_name;
+use tend_store::users::User;
+use tend_store::{Result, Store};
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ScanReport {
+    pub tickets: usize,
+    pub clocks: usize,
+    pub warnings: usize,
+    pub breaches: usize,
+    /// Clocks that could not be evaluated (logged).
+    pub skipped: usize,
+}
+
+impl std::fmt::Display for ScanReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        write!(
+            f,
+            "{}, {}: {}, {}",
+            plural(self.tickets, "open ticket", "open tickets"),
+            plural(self.clocks, "clock", "clocks"),
+            plural(self.warnings, "new warning", "new warnings"),
+            plural(self.breaches, "new breach", "new breaches")
+        )?;
+        if self.skipped > 0 {
+            write!(f, ", {} clocks skipped", self.skipped)?;
+        }
+        Ok(())
+    }
+}
+
+/// One pass as of `now`. `public_url` starts the ticket links in the messages.
+pub async fn scan(store: &Store, now: Timestamp, public_url: &str) -> Result<ScanReport> {
+    let input = store.sla_scan_input(now).await?;
+    let recorded = store.recorded_notices().await?;
+    let users = store.list_users().await?;
+    let mut report = ScanReport {
+        tickets: input.tickets.len(),
+        skipped: input.skipped.len(),
+        ..ScanReport::default()
+    };
+    for (ticket, why) in &input.skipped {
+        tracing::warn!(ticket, why, "SLA clock skipped");
+    }
+    let mut notices = Vec::new();
+    for ticket in &input.tickets {
+        report.clocks += ticket.clocks.len();
+        let Some(client) = input.clients.get(&ticket.client_id) else {
+            continue;
+        };
+        for (kind, status) in &ticket.clocks {
+            let cycle = cycle_key(ticket.severity, status);
+            for due in due_notices(status) {
+                if recorded.contains(&notice_key(ticket.id, *kind, &cycle, due.kind)) {
+                    continue;
+                }
+                let messages = if due.announce {
+                    recipients(ticket, client, &users)
+                        .into_iter()
+                        .map(|to| NewMessage {
+                            event_key: format!(
+                                "sla:{}:{}:{cycle}:{}:{}",
+                                ticket.id,
+                                kind.as_str(),
+                                due.kind.as_str(),
+                                to.email
+                            ),
+                            channel: EMAIL,
+                            recipient: to.email.clone(),
+                            subject: subject(ticket, client, *kind, due.kind),
+                            body: body(ticket, client, *kind, due.kind, status, to, public_url),
+                            client_id: Some(client.id),
+                            ticket_id: Some(ticket.id),
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                notices.push(NewNotice {
+                    ticket_id: ticket.id,
+                    clock: *kind,
+                    cycle: cycle.clone(),
+                    kind: due.kind,
+                    fell_at: due.fell_at.as_millisecond(),
+                    messages,
+                });
+            }
+        }
+    }
+    // Written at the wall-clock time, whatever instant the clocks were evaluated at.
+    store.record_notices(&notices, tend_store::now_ms()).await?;
+    // Counted from what this pass found new; another instance may have recorded some
+    // of them first, in which case its messages are the ones that go out.
+    for n in &notices {
+        match n.kind {
+            NoticeKind::Warning => report.warnings += 1,
+            NoticeKind::Breach => report.breaches += 1,
+        }
+    }
+    Ok(report)
+}
+
+/// Who hears about a ticket's clocks: its owner; else its client's technical owner;
+/// else every owner of the agency. Disabled accounts hear nothing.
+fn recipients<'a>(ticket: &ScannedTicket, client: &ScanClient, users: &'a [User]) -> Vec<&'a User> {
+    let by_id: HashMap<i64, &User> = users
+        .iter()
+        .filter(|u| !u.disabled)
+        .map(|u| (u.id, u))
+        .collect();
+    for id in [ticket.owner_id, client.owner_id].into_iter().flatten() {
+        if let Some(u) = by_id.get(&id) {
+            return vec![u];
+        }
+    }
+    users
+        .iter()
+        .filter(|u| !u.disabled && u.role == Role::Owner)
+        .collect()
+}
+
+fn subject(
+    ticket: &ScannedTicket,
+    client: &ScanClient,
+    kind: TargetKind,
+    notice: NoticeKind,
+) -> String {
+    let what = match notice {
+        NoticeKind::Warning => "SLA warning",
+        NoticeKind::Breach => "SLA breached",
+    };
+    format!(
+        "{what}: #{} {} ({}) - {}",
+        ticket.id,
+        clock_name(kind).to_lowercase(),
+        ticket.severity.as_str().to_uppercase(),
+        client.name
+    )
+}
+
+fn body(
+    ticket: &ScannedTicket,
+    client: &ScanClient,
+    kind: TargetKind,
+    notice: NoticeKind,
+    status: &ClockStatus,
+    to: &User,
+    public_url: &str,
+) -> String {
+    let due = status
+        .due
+        .map(|d| {
+            let client_tz = TimeZone::get(&client.timezone).unwrap_or(TimeZone::UTC);
+            let own_tz = TimeZone::get(&to.timezone).unwrap_or(TimeZone::UTC);
+            let there = d
+                .to_zoned(client_tz)
+                .strftime("%a %-d %b %H:%M %Z")
+                .to_string();
+            let here = d
+                .to_zoned(own_tz)
+                .strftime("%a %-d %b %H:%M %Z")
+                .to_string();
+            if there == here {
+                there
+            } else {
+                format!("{there} ({here} your time)")
+            }
+        })
+        .unwrap_or_else(|| "-".into());
+    let headline = match notice {
+        NoticeKind::Warning => format!(
+            "The {} clock of #{} has used {} of its target.",
+            clock_name(kind).to_lowercase(),
+            ticket.id,
+            percent_used(status)
+        ),
+        NoticeKind::Breach => format!(
+            "The {} clock of #{} has breached its target.",
+            clock_name(kind).to_lowercase(),
+            ticket.id
+        ),
+    };
+    let paused = if status.paused {
+        "\nThe clock is paused: the ticket is waiting on the client."
+    } else {
+        ""
+    };
+    format!(
+        "{headline}\n\n\
+         Ticket:  #{} {}\n\
+         Client:  {} ({})\n\
+         Target:  {}\n\
+         Due:     {due}{paused}\n\n\
+         Open the ticket: {}/tickets/{}\n",
+        ticket.id,
+        ticket.title,
+        client.name,
+        client.slug,
+        status.terms.explain(),
+        public_url.trim_end_matches('/'),
+        ticket.id
+    )
+}
+
+fn percent_used(status: &ClockStatus) -> String {
+    match (status.remaining_minutes, status.elapsed_minutes) {
+        (Some(left), used) if used + left > 0 => format!("{} %", used * 100 / (used + left)),
+        _ => "most".into(),
+    }
+}
