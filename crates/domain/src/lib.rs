@@ -19,11 +19,13 @@ pub mod money;
 pub mod page;
 pub mod plan;
 pub mod role;
+pub mod rounding;
 pub mod sla_clock;
 pub mod sla_target;
 pub mod slug;
 pub mod ticket;
 pub mod ticket_clocks;
 pub mod timezone;
+pub mod work_type;
 
 pub use field_errors::FieldErrors;
