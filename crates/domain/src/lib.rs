@@ -14,6 +14,8 @@ pub mod contract;
 pub mod dependency;
 pub mod email;
 pub mod field_errors;
+pub mod forecast;
+pub mod hour_alerts;
 pub mod ledger;
 pub mod minutes;
 pub mod money;
