@@ -9,9 +9,12 @@
 //!
 //! Like a test, a bench stops on the impossible, so it uses `expect`.
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::hint::black_box;
+use std::time::Duration;
+
+use common::{measure, thousands};
 use jiff::civil::date;
 use tend_domain::{
     ledger::{adjust, correct, draw, summarize, Entry, EntryKind},
@@ -98,28 +101,6 @@ fn contract(i: usize, plans: &[PlanTerms], next: &mut impl FnMut() -> u64) -> Co
     }
 }
 
-struct Row {
-    what: &'static str,
-    calls: u64,
-    elapsed: Duration,
-}
-
-/// Repeats `pass` (one sweep, returning its call count) until at least `min` has passed,
-/// after one warm-up sweep.
-fn measure(what: &'static str, min: Duration, mut pass: impl FnMut() -> u64) -> Row {
-    black_box(pass());
-    let started = Instant::now();
-    let mut calls = 0;
-    while started.elapsed() < min {
-        calls += pass();
-    }
-    Row {
-        what,
-        calls,
-        elapsed: started.elapsed(),
-    }
-}
-
 fn main() {
     let plans = [
         plan("STARTER", 5, 0, 0),
@@ -193,16 +174,4 @@ fn main() {
             per_call * CONTRACTS as f64 * 1e3
         );
     }
-}
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
