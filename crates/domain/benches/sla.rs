@@ -8,9 +8,12 @@
 //!
 //! Like a test, a bench stops on the impossible, so it uses `expect`.
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::hint::black_box;
+use std::time::Duration;
+
+use common::{measure, thousands};
 use jiff::{tz::TimeZone, Timestamp};
 use tend_domain::{
     business_time::{add_business_minutes, BusinessHours},
@@ -102,28 +105,6 @@ fn cases(n: usize, clients: usize, targets: &[SlaTarget]) -> Vec<(usize, Timesta
             )
         })
         .collect()
-}
-
-struct Row {
-    what: &'static str,
-    calls: u64,
-    elapsed: Duration,
-}
-
-/// Repeats `pass` (one sweep over the cases, returning its call count) until at least
-/// `min` has passed, after one warm-up sweep.
-fn measure(what: &'static str, min: Duration, mut pass: impl FnMut() -> u64) -> Row {
-    black_box(pass());
-    let started = Instant::now();
-    let mut calls = 0;
-    while started.elapsed() < min {
-        calls += pass();
-    }
-    Row {
-        what,
-        calls,
-        elapsed: started.elapsed(),
-    }
 }
 
 fn main() {
@@ -244,16 +225,4 @@ fn main() {
             thousands((r.calls as f64 / secs) as u64)
         );
     }
-}
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
