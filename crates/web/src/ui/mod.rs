@@ -8,6 +8,7 @@ mod clients;
 mod error;
 mod login;
 mod plans;
+mod releases;
 mod ticket_page;
 mod tickets;
 mod view;
@@ -57,10 +58,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/tickets/{number}/status", post(ticket_page::set_status))
         .route("/tickets/{number}/messages", post(ticket_page::reply))
+        .route("/tickets/{number}/change", post(ticket_page::save_change))
         .route(
             "/tickets/{number}/post-mortem",
             post(ticket_page::save_post_mortem),
         )
+        .merge(releases::routes())
         .route("/plans", get(plans::list))
         .route(
             "/plans/{code}/edit",
