@@ -10,6 +10,7 @@ mod failure;
 mod logging;
 mod password;
 mod plans;
+mod releases;
 mod serve;
 mod table;
 mod tickets;
@@ -22,7 +23,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{
-    Cli, ClientCommand, Command, PlanCommand, TicketCommand, TokenCommand, UserCommand,
+    Cli, ClientCommand, Command, PlanCommand, ReleaseCommand, TicketCommand, TokenCommand,
+    UserCommand,
 };
 use crate::config::Config;
 use crate::failure::Failure;
@@ -207,6 +209,8 @@ async fn with_store(command: Command, store: &tend_store::Store) -> Result<Strin
         Command::Ticket(TicketCommand::Status { number, status }) => {
             tickets::status(store, &number, &status).await
         }
+        Command::Ticket(TicketCommand::Change(args)) => releases::change(store, args).await,
+        Command::Release(command) => release(store, command).await,
         Command::Backlog { client } => tickets::backlog(store, client.as_deref()).await,
         Command::Export { client, output } => {
             clients::export(store, &client, output.as_deref()).await
@@ -214,6 +218,29 @@ async fn with_store(command: Command, store: &tend_store::Store) -> Result<Strin
         Command::Config | Command::Serve { .. } | Command::Migrate | Command::Backup { .. } => {
             Err(Failure::new("internal: command dispatched twice"))
         }
+    }
+}
+
+async fn release(store: &tend_store::Store, command: ReleaseCommand) -> Result<String, Failure> {
+    match command {
+        ReleaseCommand::List { client, state } => {
+            releases::list(store, client.as_deref(), state.as_deref()).await
+        }
+        ReleaseCommand::New {
+            client,
+            name,
+            planned,
+        } => {
+            let draft = tend_domain::change::ReleaseDraft {
+                client,
+                name,
+                planned_for: planned.unwrap_or_default(),
+            };
+            releases::new(store, draft).await
+        }
+        ReleaseCommand::Show { id } => releases::show(store, &id).await,
+        ReleaseCommand::Notes { id } => releases::notes(store, &id).await,
+        ReleaseCommand::MarkReleased { id } => releases::mark_released(store, &id).await,
     }
 }
 

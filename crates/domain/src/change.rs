@@ -391,7 +391,7 @@ pub enum ReleaseRefusal {
     AlreadyReleased,
     #[error("this release has no changes; add a ticket's change record to it first")]
     Empty,
-    #[error("every change must pass QA before and after release before the release is marked released; not yet: {}", list(.0))]
+    #[error("a release goes out only when every change in it passed QA before and after release; still short: {}", list(.0))]
     Unverified(Vec<Unverified>),
 }
 

@@ -1078,7 +1078,7 @@ mod changes {
             assert!(still.released_at.is_none());
             assert_eq!(
                 store.release_verdict(&still).await.unwrap(),
-                Err(format!("every change must pass QA before and after release before the release is marked released; not yet: #{b} after release: not run"))
+                Err(format!("a release goes out only when every change in it passed QA before and after release; still short: #{b} after release: not run"))
             );
 
             save(&store, b, verified(Some(id))).await.unwrap();

@@ -169,7 +169,9 @@ async fn a_release_goes_out_only_once_its_changes_passed_qa_and_its_notes_can_be
     let confirm = app
         .send("GET", &format!("{release}/release"), &session, None)
         .await;
-    assert!(confirm.body.contains("Not yet: every change must pass QA"));
+    assert!(confirm
+        .body
+        .contains("Not yet: a release goes out only when every change in it passed QA"));
     assert!(!confirm
         .body
         .contains("<button class=\"primary\" type=\"submit\">Mark released</button>"));
