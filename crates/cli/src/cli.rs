@@ -118,6 +118,9 @@ Examples:
     /// Tickets: open, list, show, reply, move
     #[command(subcommand)]
     Ticket(TicketCommand),
+    /// Release batches of one client each: list, new, show, notes, mark-released
+    #[command(subcommand)]
+    Release(ReleaseCommand),
     /// The ranked backlog of open tickets, across clients or for one
     #[command(after_help = "\
 Examples:
@@ -370,6 +373,90 @@ Examples:
         number: String,
         /// new, ack, progress, waiting, resolved, closed
         status: String,
+    },
+    /// Record or edit a ticket's change record; flags not given keep their value
+    #[command(after_help = "\
+Examples:
+  tend ticket change 42 --what \"Webhook sends the rotated secret\" --systems \"GoHighLevel, Zapier\"
+  tend ticket change 42 --qa-before \"Staging booking creates a contact\" --qa-before-result pass --release 3
+  tend ticket change 42 --qa-after \"Live booking creates a contact\" --qa-after-result pass")]
+    Change(ChangeArgs),
+}
+
+/// The fields of a change record, each optional: what is not given stays as stored.
+#[derive(Debug, Args)]
+pub struct ChangeArgs {
+    /// The ticket number
+    pub number: String,
+    /// What changed (required the first time)
+    #[arg(long, value_name = "TEXT")]
+    pub what: Option<String>,
+    /// Systems touched, separated by commas
+    #[arg(long, value_name = "LIST")]
+    pub systems: Option<String>,
+    /// The QA test path run in staging before release
+    #[arg(long, value_name = "TEXT")]
+    pub qa_before: Option<String>,
+    /// pass, fail or not-run
+    #[arg(long, value_name = "RESULT")]
+    pub qa_before_result: Option<String>,
+    /// The QA test path run in production after release
+    #[arg(long, value_name = "TEXT")]
+    pub qa_after: Option<String>,
+    /// pass, fail or not-run
+    #[arg(long, value_name = "RESULT")]
+    pub qa_after_result: Option<String>,
+    /// A planned release of the ticket's client (its id), or none
+    #[arg(long, value_name = "ID")]
+    pub release: Option<String>,
+    /// Notes for the client, shown in the release notes
+    #[arg(long, value_name = "TEXT")]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCommand {
+    /// List releases per client: planned ones first, then released ones
+    List {
+        /// Only this client's releases (by slug)
+        #[arg(long)]
+        client: Option<String>,
+        /// planned or released
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Plan a release for a client and print its id
+    #[command(after_help = "\
+Example:
+  tend release new --client acme-dental --name \"November window\" --planned 2026-11-20")]
+    New {
+        /// The client's slug (a release and its notes go to one client)
+        #[arg(long)]
+        client: String,
+        /// A name, used once per client
+        #[arg(long)]
+        name: String,
+        /// The day it is planned for (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        planned: Option<String>,
+    },
+    /// Show a release: its changes with their QA, and whether it can be released
+    Show {
+        /// The release id
+        id: String,
+    },
+    /// Print a release's notes as Markdown
+    #[command(after_help = "\
+Example:
+  tend release notes 3 > acme-november.md")]
+    Notes {
+        /// The release id
+        id: String,
+    },
+    /// Mark a release released: it is live and every change passed QA before and after
+    MarkReleased {
+        /// The release id
+        id: String,
     },
 }
 

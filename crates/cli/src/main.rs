@@ -11,6 +11,7 @@ mod logging;
 mod outbox;
 mod password;
 mod plans;
+mod releases;
 mod serve;
 mod table;
 mod tickets;
@@ -23,8 +24,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{
-    Cli, ClientCommand, Command, OutboxCommand, PlanCommand, SlaCommand, TicketCommand,
-    TokenCommand, UserCommand,
+    Cli, ClientCommand, Command, OutboxCommand, PlanCommand, ReleaseCommand, SlaCommand,
+    TicketCommand, TokenCommand, UserCommand,
 };
 use crate::config::Config;
 use crate::failure::Failure;
@@ -229,6 +230,8 @@ async fn with_store(command: Command, store: &tend_store::Store) -> Result<Strin
         Command::Ticket(TicketCommand::Status { number, status }) => {
             tickets::status(store, &number, &status).await
         }
+        Command::Ticket(TicketCommand::Change(args)) => releases::change(store, args).await,
+        Command::Release(command) => release(store, command).await,
         Command::Backlog { client } => tickets::backlog(store, client.as_deref()).await,
         Command::Export { client, output } => {
             clients::export(store, &client, output.as_deref()).await
@@ -239,6 +242,29 @@ async fn with_store(command: Command, store: &tend_store::Store) -> Result<Strin
         | Command::Backup { .. }
         | Command::Sla(_)
         | Command::Outbox(_) => Err(Failure::new("internal: command dispatched twice")),
+    }
+}
+
+async fn release(store: &tend_store::Store, command: ReleaseCommand) -> Result<String, Failure> {
+    match command {
+        ReleaseCommand::List { client, state } => {
+            releases::list(store, client.as_deref(), state.as_deref()).await
+        }
+        ReleaseCommand::New {
+            client,
+            name,
+            planned,
+        } => {
+            let draft = tend_domain::change::ReleaseDraft {
+                client,
+                name,
+                planned_for: planned.unwrap_or_default(),
+            };
+            releases::new(store, draft).await
+        }
+        ReleaseCommand::Show { id } => releases::show(store, &id).await,
+        ReleaseCommand::Notes { id } => releases::notes(store, &id).await,
+        ReleaseCommand::MarkReleased { id } => releases::mark_released(store, &id).await,
     }
 }
 

@@ -169,6 +169,9 @@ pub async fn show(store: &Store, raw: &str) -> Result<String, Failure> {
     if !t.description.is_empty() {
         out.push_str(&format!("\n{}\n", t.description));
     }
+    if let Some(change) = store.ticket_change(n).await? {
+        out.push_str(&crate::releases::describe(&change));
+    }
     let events = store.ticket_events(n).await?;
     let clocks = store.clocks_of(&t, &events, jiff::Timestamp::now()).await?;
     if !clocks.is_empty() {

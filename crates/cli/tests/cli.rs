@@ -375,6 +375,123 @@ fn a_ticket_is_opened_moved_answered_and_ranked_from_the_command_line() {
 }
 
 #[test]
+fn a_change_is_recorded_on_a_ticket_and_its_release_goes_out_once_qa_passed() {
+    let tend = Tend::new();
+    add_acme(&tend).ok();
+    tend.run(&[
+        "ticket",
+        "new",
+        "--client",
+        "acme-dental",
+        "--title",
+        "Bookings stopped",
+    ])
+    .ok();
+    let id = tend
+        .run(&[
+            "release",
+            "new",
+            "--client",
+            "acme-dental",
+            "--name",
+            "November window",
+            "--planned",
+            "2026-11-20",
+        ])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    assert_eq!(id, "1");
+    let first = tend
+        .run(&["ticket", "change", "1", "--systems", "GoHighLevel"])
+        .fails();
+    assert_eq!(first.error_line(), "error: what_changed: is required");
+    let recorded = tend
+        .run(&[
+            "ticket",
+            "change",
+            "#1",
+            "--what",
+            "The booking webhook sends the rotated secret",
+            "--systems",
+            "GoHighLevel, Zapier",
+            "--qa-before",
+            "Staging booking creates a contact",
+            "--qa-before-result",
+            "pass",
+            "--release",
+            &id,
+            "--notes",
+            "Bookings reach your CRM again.",
+        ])
+        .ok()
+        .stdout;
+    assert!(
+        recorded.starts_with("recorded the change of #1\n"),
+        "{recorded}"
+    );
+    assert!(recorded.contains("GoHighLevel, Zapier"));
+    let shown = tend.run(&["release", "show", &id]).ok().stdout;
+    assert!(shown.contains("#1 Bookings stopped"), "{shown}");
+    assert!(
+        shown.contains("Not ready: a release goes out only when every change"),
+        "{shown}"
+    );
+    let refused = tend.run(&["release", "mark-released", &id]).fails();
+    assert!(
+        refused.error_line().ends_with("#1 after release: not run"),
+        "{}",
+        refused.error_line()
+    );
+    let bad = tend
+        .run(&["ticket", "change", "1", "--qa-after-result", "maybe"])
+        .fails();
+    assert!(
+        bad.error_line().contains("qa_after_result"),
+        "{}",
+        bad.error_line()
+    );
+    tend.run(&[
+        "ticket",
+        "change",
+        "1",
+        "--qa-after",
+        "Live booking creates a contact",
+        "--qa-after-result",
+        "pass",
+    ])
+    .ok();
+    let ticket = tend.run(&["ticket", "show", "1"]).ok().stdout;
+    assert!(
+        ticket.contains("pass: Live booking creates a contact")
+            && ticket.contains("Staging booking"),
+        "the flags not given kept their value: {ticket}"
+    );
+    let released = tend.run(&["release", "mark-released", &id]).ok().stdout;
+    assert!(released.contains("is released with 1 change"), "{released}");
+    let list = tend
+        .run(&["release", "list", "--state", "released"])
+        .ok()
+        .stdout;
+    assert!(
+        list.contains("November window") && list.contains("released"),
+        "{list}"
+    );
+    let notes = tend.run(&["release", "notes", &id]).ok().stdout;
+    assert!(
+        notes.starts_with("# Release notes: Acme Dental — November window\n\nReleased "),
+        "{notes}"
+    );
+    assert!(notes.contains("## #1 Bookings stopped"));
+    assert!(notes.contains("- Verified after release: Live booking creates a contact (pass)"));
+    let frozen = tend.run(&["ticket", "change", "1", "--notes", "x"]).fails();
+    assert!(frozen.error_line().contains("kept as it went out"));
+    let unknown = tend.run(&["release", "show", "9"]).fails();
+    assert_eq!(unknown.error_line(), "error: there is no release 9");
+}
+
+#[test]
 fn migrate_applies_the_schema_once_and_then_says_it_is_current() {
     let tend = Tend::new();
     let first = tend.run(&["migrate"]).ok();
@@ -908,7 +1025,7 @@ fn every_command_has_help() {
     let top = tend.run(&["--help"]).ok().stdout;
     for command in [
         "serve", "migrate", "demo", "user", "token", "client", "plan", "backup", "export",
-        "config", "ticket", "backlog",
+        "config", "ticket", "backlog", "release",
     ] {
         assert!(top.contains(command), "{command} in --help");
         tend.run(&[command, "--help"]).ok();
@@ -929,6 +1046,12 @@ fn every_command_has_help() {
         ("ticket", "show"),
         ("ticket", "reply"),
         ("ticket", "status"),
+        ("ticket", "change"),
+        ("release", "list"),
+        ("release", "new"),
+        ("release", "show"),
+        ("release", "notes"),
+        ("release", "mark-released"),
     ] {
         let help = tend.run(&[group, sub, "--help"]).ok().stdout;
         assert!(

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod backlog;
 pub mod business_time;
 pub mod calendar;
+pub mod change;
 pub mod client;
 pub mod completeness;
 pub mod contact;

@@ -29,6 +29,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_outbox_and_notices.sql"),
         postgres: include_str!("../migrations/postgres/0003_outbox_and_notices.sql"),
     },
+    Migration {
+        version: 4,
+        name: "changes",
+        sqlite: include_str!("../migrations/sqlite/0004_changes.sql"),
+        postgres: include_str!("../migrations/postgres/0004_changes.sql"),
+    },
 ];
 
 /// What a migration run did, for the CLI and the start-up log.

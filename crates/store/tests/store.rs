@@ -946,6 +946,296 @@ mod tickets {
     );
 }
 
+mod changes {
+    use super::*;
+    use tend_domain::change::{ChangeDraft, QaResult, ReleaseDraft, ReleaseState};
+    use tend_domain::ticket::TicketDraft;
+    use tend_store::changes::ReleaseFilter;
+
+    async fn ticket(store: &Store, client: &str, title: &str) -> i64 {
+        let d = TicketDraft {
+            client: client.into(),
+            title: title.into(),
+            ..Default::default()
+        };
+        store
+            .create_ticket(&actor(), &d.parse().unwrap())
+            .await
+            .unwrap()
+            .number
+    }
+
+    async fn release(store: &Store, client: &str, name: &str) -> i64 {
+        let d = ReleaseDraft {
+            client: client.into(),
+            name: name.into(),
+            planned_for: "2026-11-20".into(),
+        };
+        store
+            .create_release(&actor(), &d.parse().unwrap())
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// A change that passed QA before and after release, in `release`.
+    fn verified(release: Option<i64>) -> ChangeDraft {
+        ChangeDraft {
+            what_changed: "The booking webhook sends the rotated secret".into(),
+            systems_touched: "GoHighLevel, Zapier".into(),
+            qa_before_path: "Submit a staging booking; the contact appears".into(),
+            qa_before_result: "pass".into(),
+            qa_after_path: "Submit a live booking; the contact appears within 1 min".into(),
+            qa_after_result: "pass".into(),
+            release_id: release.map(|id| id.to_string()).unwrap_or_default(),
+            client_notes: "Bookings reach your CRM again.".into(),
+        }
+    }
+
+    async fn save(store: &Store, number: i64, d: ChangeDraft) -> Result<bool, StoreError> {
+        store
+            .save_change(&actor(), number, &d.parse().unwrap())
+            .await
+            .map(|(_, created)| created)
+    }
+
+    story!(
+        a_ticket_has_one_change_record_that_is_replaced_and_audited,
+        |store: Store| async move {
+            add_client(&store, "Acme", "acme", "GROWTH").await;
+            let n = ticket(&store, "acme", "Bookings stopped").await;
+            assert!(store.ticket_change(n).await.unwrap().is_none());
+            assert!(save(&store, n, verified(None)).await.unwrap(), "created");
+            let mut d = verified(None);
+            d.qa_after_result = "fail".into();
+            assert!(!save(&store, n, d).await.unwrap(), "replaced");
+            let c = store.ticket_change(n).await.unwrap().unwrap();
+            assert_eq!(c.change.systems_touched, ["GoHighLevel", "Zapier"]);
+            assert_eq!(c.change.qa_after_result, QaResult::Fail);
+            assert_eq!(c.ticket_title, "Bookings stopped");
+            assert!(c.release.is_none());
+            let log = store
+                .audit_log(Some("change"), PageRequest::default())
+                .await
+                .unwrap();
+            assert_eq!(log.total, 2);
+            assert_eq!(log.items[0].action, "update");
+            let fields: Vec<&str> = log.items[0]
+                .changes
+                .iter()
+                .map(|f| f.field.as_str())
+                .collect();
+            assert_eq!(fields, ["qa_after_result"]);
+            assert!(matches!(
+                save(&store, 999, verified(None)).await,
+                Err(StoreError::NotFound(_))
+            ));
+        }
+    );
+
+    story!(
+        a_change_joins_only_a_planned_release_of_its_own_client,
+        |store: Store| async move {
+            add_client(&store, "Acme", "acme", "GROWTH").await;
+            add_client(&store, "Beta", "beta", "STARTER").await;
+            let n = ticket(&store, "acme", "Bookings stopped").await;
+            let theirs = release(&store, "beta", "Beta window").await;
+            let refused = save(&store, n, verified(Some(theirs))).await.unwrap_err();
+            assert!(
+                matches!(&refused, StoreError::Invalid(e) if e.get("release_id").unwrap().contains("another client")),
+                "{refused:?}"
+            );
+            assert!(matches!(
+                save(&store, n, verified(Some(999))).await,
+                Err(StoreError::Invalid(ref e)) if e.get("release_id") == Some("there is no release 999")
+            ));
+            assert!(
+                store.ticket_change(n).await.unwrap().is_none(),
+                "nothing half-written"
+            );
+            let ours = release(&store, "acme", "Acme window").await;
+            save(&store, n, verified(Some(ours))).await.unwrap();
+            let c = store.ticket_change(n).await.unwrap().unwrap();
+            assert_eq!(c.release.unwrap().name, "Acme window");
+            assert_eq!(store.release(ours).await.unwrap().change_count, 1);
+        }
+    );
+
+    story!(
+        a_release_is_marked_released_only_when_every_change_passed_qa_and_is_then_frozen,
+        |store: Store| async move {
+            add_client(&store, "Acme", "acme", "GROWTH").await;
+            let id = release(&store, "acme", "November window").await;
+            let empty = store.mark_released(&actor(), id).await.unwrap_err();
+            assert!(matches!(empty, StoreError::Guarded(ref m) if m.contains("no changes")));
+            let a = ticket(&store, "acme", "Bookings stopped").await;
+            let b = ticket(&store, "acme", "Add a UTM field").await;
+            save(&store, a, verified(Some(id))).await.unwrap();
+            let mut untested = verified(Some(id));
+            untested.qa_after_result = "".into();
+            save(&store, b, untested).await.unwrap();
+            let refused = store.mark_released(&actor(), id).await.unwrap_err();
+            match refused {
+                StoreError::Guarded(m) => {
+                    assert!(m.ends_with(&format!("#{b} after release: not run")), "{m}")
+                }
+                other => panic!("{other:?}"),
+            }
+            let still = store.release(id).await.unwrap();
+            assert_eq!(
+                still.state,
+                ReleaseState::Planned,
+                "the refusal undid the mark"
+            );
+            assert!(still.released_at.is_none());
+            assert_eq!(
+                store.release_verdict(&still).await.unwrap(),
+                Err(format!("a release goes out only when every change in it passed QA before and after release; still short: #{b} after release: not run"))
+            );
+
+            save(&store, b, verified(Some(id))).await.unwrap();
+            let released = store.mark_released(&actor(), id).await.unwrap();
+            assert_eq!(released.state, ReleaseState::Released);
+            assert!(released.released_at.is_some());
+            assert_eq!(released.released_by.as_deref(), Some("test"));
+            assert!(matches!(
+                store.mark_released(&actor(), id).await,
+                Err(StoreError::Guarded(ref m)) if m.contains("already released")
+            ));
+
+            let frozen = save(&store, a, verified(None)).await.unwrap_err();
+            assert!(
+                matches!(frozen, StoreError::Guarded(ref m) if m.contains("kept as it went out"))
+            );
+            let c = ticket(&store, "acme", "Late fix").await;
+            assert!(matches!(
+                save(&store, c, verified(Some(id))).await,
+                Err(StoreError::Invalid(ref e)) if e.get("release_id").unwrap().contains("already released")
+            ));
+            let rename = ReleaseDraft {
+                client: "acme".into(),
+                name: "Renamed".into(),
+                planned_for: String::new(),
+            };
+            assert!(matches!(
+                store
+                    .update_release(&actor(), id, &rename.parse().unwrap())
+                    .await,
+                Err(StoreError::Guarded(_))
+            ));
+            assert!(matches!(
+                store.delete_release(&actor(), id).await,
+                Err(StoreError::Guarded(_))
+            ));
+            let log = store
+                .audit_log(Some("release"), PageRequest::default())
+                .await
+                .unwrap();
+            assert_eq!(log.total, 2, "planned, then released: {:?}", log.items);
+            assert!(log.items[0].summary.contains("with 2 changes"));
+
+            let changes = store.release_changes(id).await.unwrap();
+            let md = released.notes(&changes).markdown();
+            assert!(
+                md.starts_with("# Release notes: Acme — November window\n\nReleased "),
+                "{md}"
+            );
+            let first = md.find(&format!("## #{a} Bookings stopped")).unwrap();
+            let second = md.find(&format!("## #{b} Add a UTM field")).unwrap();
+            assert!(first < second);
+            assert!(md.contains("- Systems touched: GoHighLevel, Zapier"));
+            assert!(md.contains("Bookings reach your CRM again."));
+        }
+    );
+
+    story!(
+        releases_are_listed_per_client_and_named_once_per_client,
+        |store: Store| async move {
+            add_client(&store, "Acme", "acme", "GROWTH").await;
+            add_client(&store, "Beta", "beta", "STARTER").await;
+            let first = release(&store, "acme", "Window").await;
+            let d = ReleaseDraft {
+                client: "acme".into(),
+                name: "Window".into(),
+                planned_for: String::new(),
+            };
+            assert!(matches!(
+                store.create_release(&actor(), &d.parse().unwrap()).await,
+                Err(StoreError::Conflict { field: "name", .. })
+            ));
+            release(&store, "beta", "Window").await;
+            let later = ReleaseDraft {
+                client: "acme".into(),
+                name: "Later".into(),
+                planned_for: String::new(),
+            };
+            let later = store
+                .create_release(&actor(), &later.parse().unwrap())
+                .await
+                .unwrap();
+            let all = store
+                .list_releases(&ReleaseFilter::default(), PageRequest::default())
+                .await
+                .unwrap();
+            let names: Vec<(&str, &str)> = all
+                .items
+                .iter()
+                .map(|r| (r.client_slug.as_str(), r.name.as_str()))
+                .collect();
+            assert_eq!(
+                names,
+                [("acme", "Window"), ("acme", "Later"), ("beta", "Window")],
+                "per client, dated before undated"
+            );
+            let acme_id = all.items[0].client_id;
+            let acme = store
+                .list_releases(
+                    &ReleaseFilter {
+                        client_id: Some(acme_id),
+                        state: Some(ReleaseState::Planned),
+                    },
+                    PageRequest::default(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(acme.total, 2);
+
+            let moved = ReleaseDraft {
+                client: "acme".into(),
+                name: "December window".into(),
+                planned_for: "2026-12-04".into(),
+            };
+            let moved = store
+                .update_release(&actor(), later.id, &moved.parse().unwrap())
+                .await
+                .unwrap();
+            assert_eq!(moved.planned_for, Some(date(2026, 12, 4)));
+            let elsewhere = tend_domain::change::ReleaseInput {
+                client: tend_domain::slug::Slug::parse("beta").unwrap(),
+                name: "x".into(),
+                planned_for: None,
+            };
+            assert!(matches!(
+                store.update_release(&actor(), first, &elsewhere).await,
+                Err(StoreError::Invalid(ref e)) if e.get("client").is_some()
+            ));
+
+            let n = ticket(&store, "acme", "Bookings stopped").await;
+            save(&store, n, verified(Some(first))).await.unwrap();
+            store.delete_release(&actor(), first).await.unwrap();
+            assert!(matches!(
+                store.release(first).await,
+                Err(StoreError::NotFound(_))
+            ));
+            let kept = store.ticket_change(n).await.unwrap().unwrap();
+            assert!(
+                kept.release.is_none(),
+                "the change stays, without a release"
+            );
+        }
+    );
+}
+
 mod outbox {
     use super::*;
     use tend_domain::delivery::AfterFailure;

@@ -7,6 +7,7 @@ pub mod health;
 pub mod metrics;
 pub mod problem;
 pub mod rate_limit;
+pub mod release_notes;
 pub mod request_id;
 pub mod ui;
 

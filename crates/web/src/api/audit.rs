@@ -23,12 +23,14 @@ const ENTITIES: &[&str] = &[
     "ticket_message",
     "post_mortem",
     "outbox",
+    "change",
+    "release",
 ];
 
 /// Every change, optionally of one kind of entity.
 #[utoipa::path(get, path = "/audit", tag = "audit", operation_id = "listAudit",
     params(
-        ("entity" = Option<String>, Query, description = "client, contact, contract, plan, api_token or user"),
+        ("entity" = Option<String>, Query, description = "client, contact, contract, plan, api_token, user, ticket, ticket_message, post_mortem, outbox, change or release"),
         ("page" = Option<u32>, Query, description = "Page number, from 1"),
         ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 200 (default 25)"),
     ),

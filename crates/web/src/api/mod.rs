@@ -1,11 +1,12 @@
-//! The REST API under `/api/v1`: clients, contacts, contracts, plans, tickets, the
-//! backlog, the audit log and the OpenAPI document. Every handler is thin (read the
-//! request into a draft, call the store, render JSON) and every error is an RFC 9457
-//! problem document.
+//! The REST API under `/api/v1`: clients, contacts, contracts, plans, tickets, change
+//! records and releases, the backlog, the audit log and the OpenAPI document. Every
+//! handler is thin (read the request into a draft, call the store, render JSON) and
+//! every error is an RFC 9457 problem document.
 
 mod audit;
 mod backlog;
 mod body;
+mod changes;
 mod clients;
 mod contacts;
 mod contracts;
@@ -96,6 +97,7 @@ pub fn routes() -> Router<AppState> {
             "/tickets/{number}/post-mortem",
             axum::routing::put(tickets::put_post_mortem),
         )
+        .merge(changes::routes())
         .route("/backlog", get(backlog::list))
         .route("/audit", get(audit::list))
         .route("/outbox", get(outbox::list))

@@ -14,7 +14,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{audit, backlog, clients, contacts, contracts, outbox, plans, tickets};
+use super::{audit, backlog, changes, clients, contacts, contracts, outbox, plans, tickets};
 use crate::problem::{Problem, ProblemField};
 
 /// A client as sent to POST, PUT and PATCH `/clients`.
@@ -177,6 +177,42 @@ pub struct PostMortemFields {
     monitoring_added: String,
 }
 
+/// A ticket's change record as sent to PUT `/tickets/{number}/change`. Only
+/// `what_changed` is required.
+#[derive(Serialize, ToSchema)]
+pub struct ChangeFields {
+    /// What changed, as the team would explain it (required).
+    what_changed: String,
+    /// The systems touched: a list of strings, or one string separated by commas or
+    /// new lines ("GoHighLevel, Stripe").
+    systems_touched: Option<Vec<String>>,
+    /// The QA test path run in staging before release.
+    qa_before_path: Option<String>,
+    /// pass, fail or not-run (default); pass and fail need the test path.
+    qa_before_result: Option<String>,
+    /// The QA test path run in production after release.
+    qa_after_path: Option<String>,
+    /// pass, fail or not-run (default); pass and fail need the test path.
+    qa_after_result: Option<String>,
+    /// The id of a planned release of the ticket's client (a number or a string);
+    /// null, empty or "none" for no release.
+    release_id: Option<String>,
+    /// What the client reads in the release notes.
+    client_notes: Option<String>,
+}
+
+/// A release batch as sent to POST and PATCH `/releases`.
+#[derive(Serialize, ToSchema)]
+pub struct ReleaseFields {
+    /// The client's slug (required; a release and its notes go to one client, and a
+    /// release stays with its client).
+    client: String,
+    /// At most 200 characters, used once per client (required).
+    name: String,
+    /// YYYY-MM-DD; empty or null when not planned for a day yet.
+    planned_for: Option<String>,
+}
+
 /// Every list: one page of items and the total across pages.
 #[derive(Serialize, ToSchema)]
 pub struct PageOf {
@@ -192,7 +228,7 @@ pub struct PageOf {
 #[openapi(
     info(
         title = "Tend API",
-        description = "Clients, contacts, contracts, plans, tickets, the backlog, the outbox and the audit log of a Tend support desk. \
+        description = "Clients, contacts, contracts, plans, tickets, change records, releases, the backlog, the outbox and the audit log of a Tend support desk. \
             Authenticate with an API token as `Authorization: Bearer <token>`; writes need a write-scoped token. \
             Every error is an RFC 9457 problem document (`application/problem+json`)."
     ),
@@ -207,6 +243,9 @@ pub struct PageOf {
         plans::list, plans::show, plans::create, plans::replace, plans::patch, plans::delete,
         tickets::list, tickets::create, tickets::show, tickets::replace, tickets::patch,
         tickets::set_status, tickets::messages, tickets::add_message, tickets::put_post_mortem,
+        changes::show_change, changes::put_change,
+        changes::list, changes::create, changes::show, changes::patch, changes::delete,
+        changes::release, changes::notes,
         backlog::list,
         audit::list, audit::for_client,
         outbox::list, outbox::retry,
@@ -214,7 +253,7 @@ pub struct PageOf {
     ),
     components(schemas(Problem, ProblemField, ClientFields, NewClient, ContractFields,
         ContractChange, ContactFields, PlanFields, TicketFields, StatusChange, MessageFields,
-        PostMortemFields, PageOf)),
+        PostMortemFields, ChangeFields, ReleaseFields, PageOf)),
     modifiers(&Conventions),
     security(("bearer" = [])),
     tags(
@@ -223,6 +262,8 @@ pub struct PageOf {
         (name = "contracts", description = "A client on a plan over time"),
         (name = "plans", description = "Support tiers as data"),
         (name = "tickets", description = "Requests and backlog items: what each lacks, its thread, history and post-mortem"),
+        (name = "changes", description = "A ticket's change record: what changed, systems touched, QA before and after release, notes for the client"),
+        (name = "releases", description = "Release batches of one client each, and their release notes"),
         (name = "backlog", description = "Open tickets in the order work should happen, with why"),
         (name = "audit", description = "Who changed what, when"),
         (name = "outbox", description = "Every message Tend sends (email), with its delivery state"),
@@ -333,6 +374,7 @@ pub async fn document() -> Json<&'static utoipa::openapi::OpenApi> {
 mod tests {
     use super::*;
     use serde_json::Value;
+    use tend_domain::change::{ChangeDraft, ReleaseDraft};
     use tend_domain::client::ClientDraft;
     use tend_domain::contact::ContactDraft;
     use tend_domain::contract::ContractDraft;
@@ -385,6 +427,14 @@ mod tests {
         assert_eq!(
             schema_fields("PostMortemFields"),
             draft_fields(PostMortemDraft::default())
+        );
+        assert_eq!(
+            schema_fields("ChangeFields"),
+            draft_fields(ChangeDraft::default())
+        );
+        assert_eq!(
+            schema_fields("ReleaseFields"),
+            draft_fields(ReleaseDraft::default())
         );
     }
 

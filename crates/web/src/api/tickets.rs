@@ -125,7 +125,7 @@ async fn detail(store: &Store, ticket: Ticket) -> Result<TicketDetail, Problem> 
 }
 
 /// The ticket a path names: a number ("42"); anything else, or no such ticket, is 404.
-async fn load(store: &Store, raw: &str) -> Result<Ticket, Problem> {
+pub(super) async fn load(store: &Store, raw: &str) -> Result<Ticket, Problem> {
     let not_found = |detail: String| Problem::new(StatusCode::NOT_FOUND, "not-found", detail);
     let number = raw
         .trim()

@@ -9,6 +9,7 @@ mod error;
 mod login;
 mod outbox;
 mod plans;
+mod releases;
 mod ticket_page;
 mod tickets;
 mod view;
@@ -58,12 +59,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/tickets/{number}/status", post(ticket_page::set_status))
         .route("/tickets/{number}/messages", post(ticket_page::reply))
+        .route("/tickets/{number}/change", post(ticket_page::save_change))
         .route(
             "/tickets/{number}/post-mortem",
             post(ticket_page::save_post_mortem),
         )
         .route("/outbox", get(outbox::list))
         .route("/outbox/{id}/retry", post(outbox::retry))
+        .merge(releases::routes())
         .route("/plans", get(plans::list))
         .route(
             "/plans/{code}/edit",

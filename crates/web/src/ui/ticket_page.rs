@@ -1,6 +1,7 @@
 //! One ticket's page: its facts and what is missing, dependencies both ways, status
-//! buttons (refused moves shown with their reason), the thread with a reply form, the
-//! post-mortem for P0 and P1, and the history.
+//! buttons (refused moves shown with their reason), its change record (what changed,
+//! QA before and after release, release, notes for the client), the thread with a
+//! reply form, the post-mortem for P0 and P1, and the history.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -8,11 +9,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use tend_domain::backlog::rank;
+use tend_domain::change::{ChangeDraft, QaResult, ReleaseState};
 use tend_domain::ticket::{
     needs_post_mortem, severity_guide, status_moves, Dependencies, PostMortem, PostMortemDraft,
     SeverityGuide, StatusRefusal, TicketStatus,
 };
 use tend_domain::FieldErrors;
+use tend_store::changes::ChangeRecord;
 use tend_store::tickets::{Message, Ticket, TicketClock, Visibility};
 use tend_store::StoreError;
 
@@ -121,6 +124,15 @@ struct TicketPage {
     pm_draft: PostMortemDraft,
     pm_errors: Errors,
     history: Vec<HistoryRow>,
+    change: Option<ChangeRecord>,
+    change_updated: String,
+    /// The release the change went out in, when it is released (the change is frozen).
+    change_frozen: Option<String>,
+    change_draft: ChangeDraft,
+    change_errors: Errors,
+    /// The client's planned releases: (id, label).
+    release_choices: Vec<(String, String)>,
+    qa_results: Vec<(&'static str, &'static str)>,
     clocks: Vec<ClockView>,
     /// Why the clocks could not be shown, when they could not.
     clocks_error: Option<String>,
@@ -135,6 +147,8 @@ struct Feedback {
     reply_errors: FieldErrors,
     pm_draft: Option<PostMortemDraft>,
     pm_errors: FieldErrors,
+    change_draft: Option<ChangeDraft>,
+    change_errors: FieldErrors,
 }
 
 async fn linked(state: &AppState, number: i64) -> Result<Linked, UiError> {
@@ -232,6 +246,39 @@ async fn page(
             })
             .unwrap_or_default()
     });
+    let change = state.store.ticket_change(number).await?;
+    let change_frozen = change
+        .as_ref()
+        .and_then(|c| c.release.as_ref())
+        .filter(|r| r.state == ReleaseState::Released)
+        .map(|r| r.name.clone());
+    let mut change_draft = feedback.change_draft.unwrap_or_else(|| {
+        change
+            .as_ref()
+            .map(|c| ChangeDraft::from_input(&c.change))
+            .unwrap_or_default()
+    });
+    for result in [
+        &mut change_draft.qa_before_result,
+        &mut change_draft.qa_after_result,
+    ] {
+        if result.trim().is_empty() {
+            *result = QaResult::NotRun.as_str().to_string();
+        }
+    }
+    let release_choices = state
+        .store
+        .planned_releases(t.client_id)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let label = match r.planned_for {
+                Some(day) => format!("{} (planned for {day})", r.name),
+                None => r.name,
+            };
+            (r.id.to_string(), label)
+        })
+        .collect();
     // A clock that cannot be evaluated should not hide the rest of the ticket.
     let (clocks, clocks_error) = match state
         .store
@@ -265,6 +312,19 @@ async fn page(
         pm_draft,
         pm_errors: Errors(feedback.pm_errors),
         history,
+        change_updated: change
+            .as_ref()
+            .map(|c| local_time(c.updated_at, tz))
+            .unwrap_or_default(),
+        change,
+        change_frozen,
+        change_draft,
+        change_errors: Errors(feedback.change_errors),
+        release_choices,
+        qa_results: QaResult::ALL
+            .iter()
+            .map(|r| (r.as_str(), r.label()))
+            .collect(),
         t,
     })
 }
@@ -393,6 +453,42 @@ pub async fn save_post_mortem(
     let feedback = Feedback {
         pm_draft: Some(f.draft),
         pm_errors: errors,
+        ..Default::default()
+    };
+    refused(&page(&state, &staff, number, feedback).await?)
+}
+
+#[derive(Deserialize, Default)]
+pub struct ChangeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    draft: ChangeDraft,
+}
+
+/// Records or replaces the ticket's change record.
+pub async fn save_change(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<i64>,
+    Form(f): Form<ChangeForm>,
+) -> Result<Response, UiError> {
+    staff.check_csrf(&f.csrf)?;
+    staff.require_write()?;
+    let errors = match f.draft.parse() {
+        Ok(change) => match state
+            .store
+            .save_change(&staff.actor(), number, &change)
+            .await
+        {
+            Ok(_) => return Ok(Redirect::to(&format!("/tickets/{number}#change")).into_response()),
+            Err(e) => field_errors(e)?,
+        },
+        Err(errors) => errors,
+    };
+    let feedback = Feedback {
+        change_draft: Some(f.draft),
+        change_errors: errors,
         ..Default::default()
     };
     refused(&page(&state, &staff, number, feedback).await?)

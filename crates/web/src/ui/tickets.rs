@@ -116,7 +116,7 @@ fn filter_value<T, E: std::fmt::Display>(
     }
 }
 
-async fn client_choices(state: &AppState) -> Result<Vec<ClientSummary>, UiError> {
+pub(super) async fn client_choices(state: &AppState) -> Result<Vec<ClientSummary>, UiError> {
     let page = state
         .store
         .list_clients(
