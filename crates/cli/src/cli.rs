@@ -362,6 +362,25 @@ Examples:
         #[arg(long)]
         internal: bool,
     },
+    /// Email the client's contacts from a message template: shows it, or sends it
+    #[command(after_help = "\
+Examples:
+  tend ticket email 42                          show the acknowledgement as it would go
+  tend ticket email 42 --send                   send it to every contact of the client
+  tend ticket email 42 --template resolved --to dana@acme.example --send")]
+    Email {
+        /// The ticket number
+        number: String,
+        /// acknowledge, status-update, resolved or post-mortem
+        #[arg(long, default_value = "acknowledge")]
+        template: String,
+        /// A contact's email (repeat for several); default: every contact
+        #[arg(long = "to", value_name = "EMAIL")]
+        to: Vec<String>,
+        /// Send it (without this, only show it); a message with [blanks] left is refused
+        #[arg(long)]
+        send: bool,
+    },
     /// Move a ticket to another status
     #[command(after_help = "\
 Examples:

@@ -227,6 +227,12 @@ async fn with_store(command: Command, store: &tend_store::Store) -> Result<Strin
             text,
             internal,
         }) => tickets::reply(store, &number, &text, internal).await,
+        Command::Ticket(TicketCommand::Email {
+            number,
+            template,
+            to,
+            send,
+        }) => tickets::email(store, &number, &template, &to, send).await,
         Command::Ticket(TicketCommand::Status { number, status }) => {
             tickets::status(store, &number, &status).await
         }

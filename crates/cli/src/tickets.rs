@@ -226,6 +226,81 @@ pub async fn show(store: &Store, raw: &str) -> Result<String, Failure> {
     Ok(out)
 }
 
+/// Renders a template for a ticket's contacts; sends it with `send`.
+pub async fn email(
+    store: &Store,
+    raw: &str,
+    template: &str,
+    to: &[String],
+    send: bool,
+) -> Result<String, Failure> {
+    use tend_domain::message_template::{render, unfilled_blanks, TemplateKind};
+    let n = number(raw)?;
+    let kind =
+        TemplateKind::parse(template).map_err(|e| Failure::new(format!("--template: {e}")))?;
+    let contacts = store
+        .ticket_recipients(n)
+        .await
+        .not_found_as(|| format!("there is no ticket #{n}"))?;
+    if contacts.is_empty() {
+        return Err(Failure::new(format!(
+            "#{n}'s client has no contacts to email; add one first"
+        )));
+    }
+    let recipients = if to.is_empty() {
+        contacts
+    } else {
+        let mut chosen = Vec::new();
+        for email in to {
+            match contacts
+                .iter()
+                .find(|c| c.email.eq_ignore_ascii_case(email.trim()))
+            {
+                Some(c) => chosen.push(c.clone()),
+                None => {
+                    return Err(Failure::new(format!(
+                        "--to: {email} is not a contact of #{n}'s client"
+                    )))
+                }
+            }
+        }
+        chosen
+    };
+    let stored = store.message_template(kind).await?;
+    let context = store
+        .message_context(n, &recipients, "Support team", jiff::Timestamp::now())
+        .await?;
+    let message = render(&stored.template, &context)
+        .map_err(|e| Failure::new(format!("the {kind} template: {e}")))?;
+    let to_line = recipients
+        .iter()
+        .map(|r| format!("{} <{}>", r.name, r.email))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !send {
+        let mut out = format!(
+            "To: {to_line}\nSubject: {}\n\n{}",
+            message.subject, message.body
+        );
+        let blanks = unfilled_blanks(&message.body);
+        if !blanks.is_empty() {
+            out.push_str(&format!(
+                "\n(blanks to fill in before it can be sent: {}; edit it on the ticket page)\n",
+                blanks.join(", ")
+            ));
+        } else {
+            out.push_str("\n(not sent: add --send to send it)\n");
+        }
+        return Ok(out);
+    }
+    store
+        .send_ticket_message(&actor(), None, n, &message, &recipients)
+        .await?;
+    Ok(format!(
+        "Emailed {to_line} about #{n}; the message is on the thread.\n"
+    ))
+}
+
 pub async fn reply(
     store: &Store,
     raw: &str,

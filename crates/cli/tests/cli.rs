@@ -1131,3 +1131,76 @@ fn the_sla_scan_and_the_outbox_can_be_run_by_hand() {
         bad.error_line()
     );
 }
+
+#[test]
+fn a_ticket_email_is_shown_from_its_template_then_sent_to_the_contacts() {
+    let tend = Tend::new();
+    tend.run(&["demo"]).ok();
+    let opened = tend
+        .run(&[
+            "ticket",
+            "new",
+            "--client",
+            "brightsmile-dental",
+            "--severity",
+            "P1",
+            "--title",
+            "Booking reminders stopped",
+        ])
+        .ok();
+    let number = opened
+        .stdout
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .trim_start_matches('#')
+        .to_string();
+    let shown = tend.run(&["ticket", "email", &number]).ok().stdout;
+    assert!(
+        shown.contains("Subject: Re: Booking reminders stopped"),
+        "{shown}"
+    );
+    assert!(shown.contains("I'll have an update for you by"), "{shown}");
+    assert!(
+        shown.contains("(not sent: add --send to send it)"),
+        "{shown}"
+    );
+
+    let blanks = tend
+        .run(&["ticket", "email", &number, "--template", "status-update"])
+        .ok()
+        .stdout;
+    assert!(blanks.contains("blanks to fill in"), "{blanks}");
+    let refused = tend
+        .run(&[
+            "ticket",
+            "email",
+            &number,
+            "--template",
+            "status-update",
+            "--send",
+        ])
+        .fails();
+    assert!(
+        refused.error_line().contains("[what you found]"),
+        "{}",
+        refused.error_line()
+    );
+    let unknown = tend
+        .run(&["ticket", "email", &number, "--to", "eve@elsewhere.test"])
+        .fails();
+    assert!(
+        unknown.error_line().contains("not a contact"),
+        "{}",
+        unknown.error_line()
+    );
+
+    let sent = tend
+        .run(&["ticket", "email", &number, "--send"])
+        .ok()
+        .stdout;
+    assert!(sent.starts_with("Emailed "), "{sent}");
+    let outbox = tend.run(&["outbox", "list"]).ok().stdout;
+    assert!(outbox.contains("Re: Booking reminders stopped"), "{outbox}");
+}

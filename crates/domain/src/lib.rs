@@ -19,6 +19,7 @@ pub mod field_errors;
 pub mod forecast;
 pub mod hour_alerts;
 pub mod ledger;
+pub mod message_template;
 pub mod minutes;
 pub mod money;
 pub mod month_close;

@@ -200,3 +200,58 @@ async fn mail_waits_while_the_server_is_down_and_arrives_once_when_it_is_back() 
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+#[tokio::test]
+async fn an_acknowledgement_from_the_template_reaches_each_contact_by_smtp() {
+    use tend_domain::contact::ContactDraft;
+    use tend_domain::message_template::{render, TemplateKind};
+    for (engine, db) in databases().await {
+        let smtp = SmtpServer::start();
+        let store = db.open().await;
+        let number = growth_client_with_p1_ticket(&store).await;
+        let client = store.ticket(number).await.unwrap().client_id;
+        let contact = ContactDraft {
+            name: "Dana Reyes".into(),
+            email: "dana@acme.test".into(),
+            role: "requester".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        store
+            .create_contact(&actor(), client, &contact)
+            .await
+            .unwrap();
+        let to = store.ticket_recipients(number).await.unwrap();
+        let context = store
+            .message_context(number, &to, "Maya Chen", Timestamp::now())
+            .await
+            .unwrap();
+        let template = store
+            .message_template(TemplateKind::Acknowledge)
+            .await
+            .unwrap();
+        let message = render(&template.template, &context).unwrap();
+        store
+            .send_ticket_message(&actor(), None, number, &message, &to)
+            .await
+            .unwrap();
+        let sent = deliver_due(&store, Some(&mailer(&smtp.url())))
+            .await
+            .unwrap();
+        assert_eq!(sent.sent, 1, "{engine}");
+        let mail = &smtp.messages()[0];
+        assert!(
+            mail.contains("To: \"Dana Reyes\" <dana@acme.test>")
+                || mail.contains("To: Dana Reyes <dana@acme.test>"),
+            "{mail}"
+        );
+        assert_eq!(
+            subject(mail),
+            format!("Re: Leads stopped landing in the CRM [#{number}]")
+        );
+        assert!(mail.contains("Hi Dana,"), "{mail}");
+        assert!(mail.contains("I'll have an update for you by"), "{mail}");
+        assert!(mail.contains("- Maya Chen"), "{mail}");
+    }
+}

@@ -13,6 +13,7 @@ pub mod contracts;
 pub mod error;
 pub mod export;
 pub mod job_slots;
+pub mod messages;
 pub mod migrate;
 pub mod outbox;
 pub mod plans;

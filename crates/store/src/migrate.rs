@@ -35,6 +35,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_changes.sql"),
         postgres: include_str!("../migrations/postgres/0004_changes.sql"),
     },
+    Migration {
+        version: 8,
+        name: "message_templates",
+        sqlite: include_str!("../migrations/sqlite/0008_message_templates.sql"),
+        postgres: include_str!("../migrations/postgres/0008_message_templates.sql"),
+    },
 ];
 
 /// What a migration run did, for the CLI and the start-up log.

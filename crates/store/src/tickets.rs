@@ -89,6 +89,9 @@ pub struct Message {
     pub author: String,
     pub body: String,
     pub created_at: i64,
+    /// Who got it by email ("dana@acme.example, bo@acme.example"), when it was sent
+    /// from a template.
+    pub emailed_to: Option<String>,
 }
 
 /// One moment in a ticket's history: what the SLA clocks are derived from.
@@ -109,7 +112,7 @@ pub enum Visibility {
 }
 
 impl Visibility {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Visibility::Public => "public",
             Visibility::Internal => "internal",
@@ -584,34 +587,15 @@ impl Store {
         let ticket = self.ticket(number).await?;
         let now = now_ms();
         let mut tx = self.begin().await?;
-        let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
-            "INSERT INTO ticket_messages (ticket_id, visibility, author_label, author_user_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-            .bind(number).bind(visibility.as_str()).bind(&actor.label).bind(author_user).bind(body).bind(now)
-            .fetch_one(&mut *c).await)?;
-        if visibility == Visibility::Public {
-            with_tx!(&mut tx, c => sqlx::query("UPDATE tickets SET first_response_at = COALESCE(first_response_at, $1), updated_at = $1 WHERE id = $2")
-                .bind(now).bind(number).execute(&mut *c).await.map(|r| r.rows_affected()))?;
-            record_event(&mut tx, number, "public-reply", None, None, actor).await?;
-        }
-        audit::record(
+        let id = write_message(
             &mut tx,
             actor,
-            Change {
-                action: Action::Create,
-                entity: "ticket_message",
-                entity_id: Some(id),
-                client_id: Some(ticket.client_id),
-                summary: format!(
-                    "added a{} to ticket #{number}",
-                    if visibility == Visibility::Public {
-                        " public reply"
-                    } else {
-                        "n internal note"
-                    }
-                ),
-                before: &[],
-                after: &[],
-            },
+            author_user,
+            &ticket,
+            visibility,
+            body,
+            None,
+            now,
         )
         .await?;
         tx.commit().await?;
@@ -621,22 +605,27 @@ impl Store {
             author: actor.label.clone(),
             body: body.into(),
             created_at: now,
+            emailed_to: None,
         })
     }
 
     pub async fn ticket_messages(&self, number: i64) -> Result<Vec<Message>> {
-        let rows: Vec<(i64, String, String, String, i64)> = with_pool!(&self.db, p => sqlx::query_as(
-            "SELECT id, visibility, author_label, body, created_at FROM ticket_messages WHERE ticket_id = $1 ORDER BY id")
+        type Row = (i64, String, String, String, i64, Option<String>);
+        let rows: Vec<Row> = with_pool!(&self.db, p => sqlx::query_as(
+            "SELECT id, visibility, author_label, body, created_at, emailed_to FROM ticket_messages WHERE ticket_id = $1 ORDER BY id")
             .bind(number).fetch_all(p).await)?;
         Ok(rows
             .into_iter()
-            .map(|(id, visibility, author, body, created_at)| Message {
-                id,
-                visibility,
-                author,
-                body,
-                created_at,
-            })
+            .map(
+                |(id, visibility, author, body, created_at, emailed_to)| Message {
+                    id,
+                    visibility,
+                    author,
+                    body,
+                    created_at,
+                    emailed_to,
+                },
+            )
             .collect())
     }
 
@@ -929,6 +918,52 @@ impl Store {
             .map(|(id, slug, title)| (id, (slug, title)))
             .collect())
     }
+}
+
+/// Writes a message in the caller's transaction: the row, and for a public reply the
+/// first-response time and the `public-reply` event the SLA clocks read, and the audit
+/// row. `emailed_to` lists who got it by email, when it was sent from a template.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn write_message(
+    tx: &mut Tx,
+    actor: &Actor,
+    author_user: Option<i64>,
+    ticket: &Ticket,
+    visibility: Visibility,
+    body: &str,
+    emailed_to: Option<&str>,
+    now: i64,
+) -> Result<i64> {
+    let number = ticket.number;
+    let id: i64 = with_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO ticket_messages (ticket_id, visibility, author_label, author_user_id, body, created_at, emailed_to) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+        .bind(number).bind(visibility.as_str()).bind(&actor.label).bind(author_user).bind(body).bind(now).bind(emailed_to)
+        .fetch_one(&mut *c).await)?;
+    if visibility == Visibility::Public {
+        with_tx!(tx, c => sqlx::query("UPDATE tickets SET first_response_at = COALESCE(first_response_at, $1), updated_at = $1 WHERE id = $2")
+            .bind(now).bind(number).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        record_event(tx, number, "public-reply", None, None, actor).await?;
+    }
+    let summary = match (visibility, emailed_to) {
+        (Visibility::Public, Some(to)) => format!("emailed {to} about ticket #{number}"),
+        (Visibility::Public, None) => format!("added a public reply to ticket #{number}"),
+        (Visibility::Internal, _) => format!("added an internal note to ticket #{number}"),
+    };
+    audit::record(
+        tx,
+        actor,
+        Change {
+            action: Action::Create,
+            entity: "ticket_message",
+            entity_id: Some(id),
+            client_id: Some(ticket.client_id),
+            summary,
+            before: &[],
+            after: &[],
+        },
+    )
+    .await?;
+    Ok(id)
 }
 
 /// One SLA clock of a ticket as of a moment, in plain values for pages, the CLI and the

@@ -1365,3 +1365,178 @@ mod outbox {
         }
     );
 }
+
+mod messages {
+    use super::*;
+    use tend_domain::contact::ContactDraft;
+    use tend_domain::message_template::{render, MessageTemplate, TemplateKind};
+    use tend_domain::ticket::TicketDraft;
+    use tend_store::outbox::OutboxView;
+
+    async fn ticket_with_contacts(store: &Store) -> i64 {
+        let client = add_client(store, "Acme Dental", "acme", "GROWTH").await;
+        for (name, email) in [("Dana Reyes", "dana@acme.test"), ("Bo Li", "bo@acme.test")] {
+            let c = ContactDraft {
+                name: name.into(),
+                email: email.into(),
+                role: "requester".into(),
+                ..Default::default()
+            }
+            .parse()
+            .unwrap();
+            store.create_contact(&actor(), client, &c).await.unwrap();
+        }
+        let t = TicketDraft {
+            client: "acme".into(),
+            title: "Leads stopped".into(),
+            severity: "p1".into(),
+            next_action: "Re-authorise the connector".into(),
+            ..Default::default()
+        };
+        store
+            .create_ticket(&actor(), &t.parse().unwrap())
+            .await
+            .unwrap()
+            .number
+    }
+
+    story!(
+        an_edited_template_is_checked_kept_audited_and_can_be_reset,
+        |store: Store| async move {
+            let all = store.message_templates().await.unwrap();
+            assert_eq!(all.len(), 4);
+            assert!(all.iter().all(|t| t.is_default));
+            let typo = MessageTemplate {
+                subject: "About {{ ticket.titel }}".into(),
+                body: "Hi".into(),
+            };
+            match store
+                .save_message_template(&actor(), TemplateKind::Acknowledge, &typo)
+                .await
+            {
+                Err(StoreError::Invalid(e)) => assert!(e.get("subject").is_some()),
+                other => panic!("{other:?}"),
+            }
+            let mine = MessageTemplate {
+                subject: "On it: {{ ticket.title }}".into(),
+                body: "Hello {{ contact.first_name }}, on it. {{ agent.name }}".into(),
+            };
+            let saved = store
+                .save_message_template(&actor(), TemplateKind::Acknowledge, &mine)
+                .await
+                .unwrap();
+            assert!(!saved.is_default);
+            assert_eq!(saved.template, mine);
+            let reset = store
+                .reset_message_template(&actor(), TemplateKind::Acknowledge)
+                .await
+                .unwrap();
+            assert!(reset.is_default);
+            let audit = store
+                .audit_log(Some("message_template"), PageRequest::default())
+                .await
+                .unwrap();
+            assert_eq!(audit.total, 2);
+        }
+    );
+
+    story!(
+        sending_puts_one_reply_on_the_thread_and_one_email_per_contact,
+        |store: Store| async move {
+            let n = ticket_with_contacts(&store).await;
+            let to = store.ticket_recipients(n).await.unwrap();
+            assert_eq!(to.len(), 2);
+            let context = store
+                .message_context(n, &to, "Maya Chen", jiff::Timestamp::now())
+                .await
+                .unwrap();
+            assert_eq!(
+                context.contact.first_name, "Bo and Dana",
+                "contacts by name"
+            );
+            assert!(!context.update_by.is_empty(), "GROWTH P1 updates every 8 h");
+            let template = store
+                .message_template(TemplateKind::Acknowledge)
+                .await
+                .unwrap();
+            let message = render(&template.template, &context).unwrap();
+            assert!(message
+                .body
+                .contains("Next step: Re-authorise the connector"));
+
+            let sent = store
+                .send_ticket_message(&actor(), None, n, &message, &to)
+                .await
+                .unwrap();
+            assert_eq!(
+                sent.emailed_to.as_deref(),
+                Some("bo@acme.test, dana@acme.test")
+            );
+            let thread = store.ticket_messages(n).await.unwrap();
+            assert_eq!(thread.len(), 1);
+            assert_eq!(thread[0].visibility, "public");
+            let queued = store.ticket_outbox(n).await.unwrap();
+            assert_eq!(queued.len(), 2);
+            assert_eq!(queued[1].recipient, "Dana Reyes <dana@acme.test>");
+            assert_eq!(queued[0].subject, message.subject);
+            // The email is the first response, as any public reply.
+            let clocks = store
+                .ticket_clocks(n, jiff::Timestamp::now())
+                .await
+                .unwrap();
+            assert_eq!(clocks[0].state, "met-in-time");
+            assert!(clocks.iter().any(|c| c.kind == "next-update"));
+        }
+    );
+
+    story!(
+        a_message_with_blanks_or_no_recipient_is_refused_and_nothing_is_written,
+        |store: Store| async move {
+            let n = ticket_with_contacts(&store).await;
+            let to = store.ticket_recipients(n).await.unwrap();
+            let context = store
+                .message_context(n, &to, "Maya", jiff::Timestamp::now())
+                .await
+                .unwrap();
+            let status = store
+                .message_template(TemplateKind::StatusUpdate)
+                .await
+                .unwrap();
+            let message = render(&status.template, &context).unwrap();
+            match store
+                .send_ticket_message(&actor(), None, n, &message, &to)
+                .await
+            {
+                Err(StoreError::Invalid(e)) => {
+                    assert!(e.get("body").unwrap().contains("[what you found]"))
+                }
+                other => panic!("{other:?}"),
+            }
+            match store
+                .send_ticket_message(&actor(), None, n, &message, &[])
+                .await
+            {
+                Err(StoreError::Invalid(e)) => assert!(e.get("recipients").is_some()),
+                other => panic!("{other:?}"),
+            }
+            let stranger = tend_store::messages::Recipient {
+                name: "Eve".into(),
+                email: "eve@elsewhere.test".into(),
+            };
+            let filled = tend_domain::message_template::RenderedMessage {
+                subject: "s".into(),
+                body: "all filled in".into(),
+            };
+            assert!(store
+                .send_ticket_message(&actor(), None, n, &filled, &[stranger])
+                .await
+                .is_err());
+            assert!(store.ticket_messages(n).await.unwrap().is_empty());
+            let outbox = store
+                .list_outbox(OutboxView::All, PageRequest::default())
+                .await
+                .unwrap();
+            assert_eq!(outbox.total, 0);
+        }
+    );
+}

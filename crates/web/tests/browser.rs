@@ -367,3 +367,71 @@ async fn a_person_signs_in_fixes_a_form_mistake_and_finds_the_new_client() {
     .unwrap();
     assert_eq!(store.count_clients().await.unwrap(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_acknowledges_a_ticket_by_email_from_the_template() {
+    let (base, store) = serve().await;
+    let actor = Actor::system("test");
+    let client = tend_domain::client::ClientDraft {
+        name: "Keystone Realty".into(),
+        slug: "keystone".into(),
+        timezone: "America/Denver".into(),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    let contract = tend_domain::contract::ContractDraft {
+        plan: "GROWTH".into(),
+        ..Default::default()
+    }
+    .parse(jiff::civil::date(2026, 11, 1))
+    .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let id = store.insert_client(&mut tx, &actor, &client).await.unwrap();
+    store
+        .insert_contract(&mut tx, &actor, id, &contract)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let contact = tend_domain::contact::ContactDraft {
+        name: "Rosa Alvarez".into(),
+        email: "rosa@keystone.example".into(),
+        role: "requester".into(),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    store.create_contact(&actor, id, &contact).await.unwrap();
+    let ticket = tend_domain::ticket::TicketDraft {
+        client: "keystone".into(),
+        title: "Showing requests are not reaching the agents".into(),
+        severity: "p1".into(),
+        next_action: "Reconnect the form to the CRM and replay today's requests".into(),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    let number = store.create_ticket(&actor, &ticket).await.unwrap().number;
+    tokio::task::spawn_blocking(move || {
+        let b = Driver::start();
+        sign_in(&b, &base);
+        b.go(&format!("{base}/tickets/{number}"));
+        b.click("form.compose-start button");
+        b.wait_for_text("Acknowledge email");
+        let body = b.text("#body");
+        assert!(body.starts_with("Hi Rosa,"), "{body}");
+        assert!(body.contains("I'll have an update for you by"), "{body}");
+        b.screenshot("09-compose-acknowledgement");
+        b.click("form button.primary");
+        b.wait_for_text("emailed to rosa@keystone.example");
+        let page = b.source();
+        assert!(page.contains("met-in-time"), "the email was the first response");
+        assert!(page.contains("Next update"), "and started the update clock");
+        b.screenshot("10-ticket-after-acknowledgement");
+        b.go(&format!("{base}/templates/status-update"));
+        b.wait_for_text("Preview");
+        b.screenshot("11-template-editor");
+    })
+    .await
+    .unwrap();
+}

@@ -486,3 +486,188 @@ async fn editing_a_ticket_completes_its_missing_facts_and_keeps_its_client() {
     assert!(!page.body.contains("Missing:"));
     assert!(page.body.contains("set severity from none to P1"));
 }
+
+#[tokio::test]
+async fn a_person_emails_the_client_from_a_template_after_filling_its_blanks() {
+    let app = app().await;
+    let (session, csrf) = app.sign_in("owner%40agency.test").await;
+    app.add_client(&session, &csrf, "Acme Dental", "acme").await;
+    let contact = form(&[
+        ("csrf", &csrf),
+        ("name", "Dana Reyes"),
+        ("email", "dana@acme.test"),
+        ("role", "requester"),
+    ]);
+    let added = app
+        .send("POST", "/clients/acme/contacts", &session, Some(contact))
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let page = app
+        .open_ticket(&session, &complete_p1(&csrf, "Bookings stopped syncing"))
+        .await;
+    let number = page.trim_start_matches("/tickets/").to_string();
+    let ticket = app.send("GET", &page, &session, None).await;
+    assert!(ticket.body.contains("Write from template"));
+
+    let compose = app
+        .send(
+            "GET",
+            &format!("/tickets/{number}/compose?template=status-update"),
+            &session,
+            None,
+        )
+        .await;
+    assert_eq!(compose.status, StatusCode::OK);
+    assert!(compose.body.contains("Hi Dana,"), "{}", compose.body);
+    assert!(
+        compose
+            .body
+            .contains("What I&#39;m doing: Replay yesterday&#39;s failed webhooks"),
+        "the ticket's next action fills the plan: {}",
+        compose.body
+    );
+    assert!(compose.body.contains("dana@acme.test"));
+
+    let unfilled = "Hi Dana,\n\nWhat's happening: [what you found]\n";
+    let refused = app
+        .send(
+            "POST",
+            &format!("/tickets/{number}/compose"),
+            &session,
+            Some(form(&[
+                ("csrf", &csrf),
+                ("template", "status-update"),
+                ("to", "dana@acme.test"),
+                ("subject", "Update on bookings"),
+                ("body", unfilled),
+            ])),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused
+        .body
+        .contains("fill in the blanks first: [what you found]"));
+    assert!(
+        refused.body.contains("Update on bookings"),
+        "what was typed stays"
+    );
+
+    let filled = "Hi Dana,\n\nWhat's happening: the webhook secret was rotated.\n";
+    let sent = app
+        .send(
+            "POST",
+            &format!("/tickets/{number}/compose"),
+            &session,
+            Some(form(&[
+                ("csrf", &csrf),
+                ("template", "status-update"),
+                ("to", "dana@acme.test"),
+                ("subject", "Update on bookings"),
+                ("body", filled),
+            ])),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let after = app.send("GET", &page, &session, None).await;
+    assert!(after.body.contains("emailed to dana@acme.test"));
+    assert!(after.body.contains("the webhook secret was rotated"));
+    let outbox = app.send("GET", "/outbox", &session, None).await;
+    assert!(outbox.body.contains("Update on bookings"));
+}
+
+#[tokio::test]
+async fn a_template_edit_is_previewed_a_typo_is_shown_on_its_field_and_reset_asks_first() {
+    let app = app().await;
+    let (session, csrf) = app.sign_in("owner%40agency.test").await;
+    let list = app.send("GET", "/templates", &session, None).await;
+    assert!(list.body.contains("Acknowledge") && list.body.contains("Post-mortem"));
+    let editor = app
+        .send("GET", "/templates/acknowledge", &session, None)
+        .await;
+    assert!(
+        editor.body.contains("Hi Dana,"),
+        "the preview uses a sample ticket"
+    );
+
+    let typo = app
+        .send(
+            "POST",
+            "/templates/acknowledge",
+            &session,
+            Some(form(&[
+                ("csrf", &csrf),
+                ("subject", "About {{ ticket.titel }}"),
+                ("body", "Hi {{ contact.first_name }}"),
+                ("action", "save"),
+            ])),
+        )
+        .await;
+    assert_eq!(typo.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(typo.body.contains("id=\"subject-error\""));
+    assert!(
+        typo.body.contains("About {{ ticket.titel }}"),
+        "what was typed stays"
+    );
+
+    let preview = app
+        .send(
+            "POST",
+            "/templates/acknowledge",
+            &session,
+            Some(form(&[
+                ("csrf", &csrf),
+                ("subject", "On it: {{ ticket.title }}"),
+                ("body", "Hello {{ contact.first_name }}!"),
+                ("action", "preview"),
+            ])),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(preview.body.contains("Hello Dana!"));
+    let untouched = app.send("GET", "/templates", &session, None).await;
+    assert!(
+        !untouched.body.contains("Edited by"),
+        "a preview saves nothing"
+    );
+
+    let saved = app
+        .send(
+            "POST",
+            "/templates/acknowledge",
+            &session,
+            Some(form(&[
+                ("csrf", &csrf),
+                ("subject", "On it: {{ ticket.title }}"),
+                ("body", "Hello {{ contact.first_name }}!"),
+                ("action", "save"),
+            ])),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let edited = app.send("GET", "/templates", &session, None).await;
+    assert!(
+        edited.body.contains("Edited by owner@agency.test"),
+        "{}",
+        edited.body
+    );
+
+    let confirm = app
+        .send("GET", "/templates/acknowledge/reset", &session, None)
+        .await;
+    assert!(confirm.body.contains("Reset to default"));
+    let reset = app
+        .send(
+            "POST",
+            "/templates/acknowledge/reset",
+            &session,
+            Some(format!("csrf={csrf}")),
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::SEE_OTHER);
+    let back = app
+        .send("GET", "/templates/acknowledge", &session, None)
+        .await;
+    assert!(back.body.contains("Got your message about"));
+    let missing = app.send("GET", "/templates/farewell", &session, None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}

@@ -23,6 +23,7 @@ const ENTITIES: &[&str] = &[
     "ticket_message",
     "post_mortem",
     "outbox",
+    "message_template",
     "change",
     "release",
 ];

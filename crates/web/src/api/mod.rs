@@ -10,6 +10,7 @@ mod changes;
 mod clients;
 mod contacts;
 mod contracts;
+mod messages;
 pub mod openapi;
 mod outbox;
 mod params;
@@ -100,6 +101,14 @@ pub fn routes() -> Router<AppState> {
         .merge(changes::routes())
         .route("/backlog", get(backlog::list))
         .route("/audit", get(audit::list))
+        .route("/templates", get(messages::list))
+        .route(
+            "/templates/{kind}",
+            get(messages::show)
+                .put(messages::replace)
+                .delete(messages::reset),
+        )
+        .route("/tickets/{number}/emails", post(messages::email))
         .route("/outbox", get(outbox::list))
         .route("/outbox/{id}/retry", post(outbox::retry))
         .route("/openapi.json", get(openapi::document))

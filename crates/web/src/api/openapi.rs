@@ -14,7 +14,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{audit, backlog, changes, clients, contacts, contracts, outbox, plans, tickets};
+use super::{
+    audit, backlog, changes, clients, contacts, contracts, messages, outbox, plans, tickets,
+};
 use crate::problem::{Problem, ProblemField};
 
 /// A client as sent to POST, PUT and PATCH `/clients`.
@@ -213,6 +215,30 @@ pub struct ReleaseFields {
     planned_for: Option<String>,
 }
 
+/// A message template as sent to PUT `/templates/{kind}`.
+#[derive(Serialize, ToSchema)]
+pub struct TemplateFields {
+    /// Jinja syntax; see docs/tickets.md for the variables (required).
+    subject: String,
+    /// Jinja syntax; text in [square brackets] is a blank the sender fills in (required).
+    body: String,
+}
+
+/// An email to a ticket's client contacts, as sent to POST `/tickets/{number}/emails`.
+#[derive(Serialize, ToSchema)]
+pub struct EmailFields {
+    /// acknowledge (default), status-update, resolved or post-mortem.
+    template: Option<String>,
+    /// The contacts' emails; default: every contact of the client.
+    to: Option<Vec<String>>,
+    /// The subject to send; default: the template's, filled in.
+    subject: Option<String>,
+    /// The text to send; default: the template's, filled in. It may not keep [blanks].
+    body: Option<String>,
+    /// true: answer what would be sent, send nothing.
+    preview: Option<bool>,
+}
+
 /// Every list: one page of items and the total across pages.
 #[derive(Serialize, ToSchema)]
 pub struct PageOf {
@@ -249,11 +275,12 @@ pub struct PageOf {
         backlog::list,
         audit::list, audit::for_client,
         outbox::list, outbox::retry,
+        messages::list, messages::show, messages::replace, messages::reset, messages::email,
         document,
     ),
     components(schemas(Problem, ProblemField, ClientFields, NewClient, ContractFields,
         ContractChange, ContactFields, PlanFields, TicketFields, StatusChange, MessageFields,
-        PostMortemFields, ChangeFields, ReleaseFields, PageOf)),
+        PostMortemFields, ChangeFields, ReleaseFields, TemplateFields, EmailFields, PageOf)),
     modifiers(&Conventions),
     security(("bearer" = [])),
     tags(
@@ -267,6 +294,7 @@ pub struct PageOf {
         (name = "backlog", description = "Open tickets in the order work should happen, with why"),
         (name = "audit", description = "Who changed what, when"),
         (name = "outbox", description = "Every message Tend sends (email), with its delivery state"),
+        (name = "templates", description = "Message templates, and emails to a client's contacts written from them"),
         (name = "meta", description = "This document"),
     )
 )]

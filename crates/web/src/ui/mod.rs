@@ -5,11 +5,13 @@
 mod assets;
 mod client_page;
 mod clients;
+mod compose;
 mod error;
 mod login;
 mod outbox;
 mod plans;
 mod releases;
+mod templates;
 mod ticket_page;
 mod tickets;
 mod view;
@@ -63,6 +65,19 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/tickets/{number}/post-mortem",
             post(ticket_page::save_post_mortem),
+        )
+        .route(
+            "/tickets/{number}/compose",
+            get(compose::form).post(compose::send),
+        )
+        .route("/templates", get(templates::list))
+        .route(
+            "/templates/{kind}",
+            get(templates::edit).post(templates::save),
+        )
+        .route(
+            "/templates/{kind}/reset",
+            get(templates::confirm_reset).post(templates::reset),
         )
         .route("/outbox", get(outbox::list))
         .route("/outbox/{id}/retry", post(outbox::retry))

@@ -45,6 +45,7 @@ pub struct ThreadRow {
     author: String,
     when: String,
     body: String,
+    emailed_to: Option<String>,
 }
 
 pub struct HistoryRow {
@@ -223,6 +224,7 @@ async fn page(
             author: m.author,
             when: local_time(m.created_at, tz),
             body: m.body,
+            emailed_to: m.emailed_to,
         })
         .collect();
     let events = state.store.ticket_events(number).await?;
