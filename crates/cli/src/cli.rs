@@ -130,6 +130,9 @@ Examples:
         /// Only this client's queue (by slug)
         #[arg(long)]
         client: Option<String>,
+        /// Only tickets with an SLA clock that has breached or will within these hours
+        #[arg(long, value_name = "HOURS", value_parser = clap::value_parser!(u16).range(0..=720))]
+        breaching_within: Option<u16>,
     },
     /// Copy the SQLite database to a new file while Tend keeps running
     #[command(after_help = "\

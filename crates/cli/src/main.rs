@@ -238,7 +238,10 @@ async fn with_store(command: Command, store: &tend_store::Store) -> Result<Strin
         }
         Command::Ticket(TicketCommand::Change(args)) => releases::change(store, args).await,
         Command::Release(command) => release(store, command).await,
-        Command::Backlog { client } => tickets::backlog(store, client.as_deref()).await,
+        Command::Backlog {
+            client,
+            breaching_within,
+        } => tickets::backlog(store, client.as_deref(), breaching_within).await,
         Command::Export { client, output } => {
             clients::export(store, &client, output.as_deref()).await
         }

@@ -338,7 +338,11 @@ pub async fn status(store: &Store, raw: &str, to: &str) -> Result<String, Failur
     Ok(format!("#{} is now {}\n", t.number, t.status.label()))
 }
 
-pub async fn backlog(store: &Store, client: Option<&str>) -> Result<String, Failure> {
+pub async fn backlog(
+    store: &Store,
+    client: Option<&str>,
+    breaching_within: Option<u16>,
+) -> Result<String, Failure> {
     let items = store.backlog_items().await?;
     let today = jiff::Zoned::now().date();
     let mut ranked = rank(&items, today);
@@ -349,6 +353,20 @@ pub async fn backlog(store: &Store, client: Option<&str>) -> Result<String, Fail
             .not_found_as(|| format!("there is no client {slug}"))?
             .id;
         ranked = client_queue(&ranked, id);
+    }
+    if let Some(hours) = breaching_within {
+        let breaching = store
+            .tickets_breaching_within(
+                jiff::Timestamp::now(),
+                jiff::SignedDuration::from_hours(i64::from(hours)),
+            )
+            .await?;
+        ranked.retain(|r| breaching.contains(&r.id));
+        if ranked.is_empty() {
+            return Ok(format!(
+                "No open ticket has breached or will breach within {hours} h.\n"
+            ));
+        }
     }
     if ranked.is_empty() {
         return Ok("The backlog is empty: no open tickets.\n".into());

@@ -63,6 +63,21 @@ pub fn due_notices(status: &ClockStatus) -> Vec<DueNotice> {
     out
 }
 
+/// Whether a clock has breached, or will within `within` of `now` if it keeps running:
+/// the backlog's "breaching within N hours" filter. A paused clock cannot breach while
+/// the client has the ball, so it counts only once it has breached; a stopped clock
+/// never counts.
+pub fn breaches_within(status: &ClockStatus, now: Timestamp, within: jiff::SignedDuration) -> bool {
+    if status.stopped_at.is_some() {
+        return false;
+    }
+    match status.state {
+        ClockState::Breached => true,
+        ClockState::Running => status.due.is_some_and(|due| due <= now + within),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +128,27 @@ mod tests {
     fn a_stopped_clock_announces_nothing() {
         assert!(due_notices(&status_at(300, Some(250))).is_empty());
         assert!(due_notices(&status_at(300, Some(200))).is_empty());
+    }
+
+    #[test]
+    fn breaching_within_counts_running_clocks_due_by_then_and_breached_ones() {
+        let start = Timestamp::from_second(1_790_000_000).unwrap();
+        let at = |m: i64| start + jiff::SignedDuration::from_mins(m);
+        let hour = jiff::SignedDuration::from_hours(1);
+        // A 4 h clock, 60 minutes in: due in 3 h.
+        let s = status_at(60, None);
+        assert!(!breaches_within(&s, at(60), hour * 2));
+        assert!(breaches_within(&s, at(60), hour * 3));
+        assert!(breaches_within(
+            &status_at(300, None),
+            at(300),
+            jiff::SignedDuration::ZERO
+        ));
+        assert!(!breaches_within(
+            &status_at(300, Some(100)),
+            at(300),
+            hour * 10
+        ));
     }
 
     #[test]

@@ -213,4 +213,24 @@ impl Store {
         }
         Ok(new)
     }
+
+    /// Open tickets with a clock that has breached or will within `within` of `now`
+    /// (the backlog's SLA filter), by the same bulk evaluation the SLA scan uses.
+    pub async fn tickets_breaching_within(
+        &self,
+        now: jiff::Timestamp,
+        within: jiff::SignedDuration,
+    ) -> Result<HashSet<i64>> {
+        let input = self.sla_scan_input(now).await?;
+        Ok(input
+            .tickets
+            .iter()
+            .filter(|t| {
+                t.clocks
+                    .iter()
+                    .any(|(_, s)| tend_domain::sla_notice::breaches_within(s, now, within))
+            })
+            .map(|t| t.id)
+            .collect())
+    }
 }

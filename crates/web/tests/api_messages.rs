@@ -132,3 +132,44 @@ story!(
             .expect(StatusCode::NOT_FOUND);
     }
 );
+
+story!(
+    the_backlog_narrows_to_tickets_breaching_soon_and_by_owner_or_severity,
+    |api: Api| async move {
+        let n = ticket_with_contact(&api).await;
+        let soon = api
+            .get("/backlog?breaching_within=720")
+            .await
+            .expect(StatusCode::OK)
+            .body;
+        assert_eq!(soon["items"][0]["number"], n);
+        let breached = api
+            .get("/backlog?breaching_within=0")
+            .await
+            .expect(StatusCode::OK)
+            .body;
+        assert_eq!(breached["total"], 0, "a new ticket has not breached");
+        let p3 = api
+            .get("/backlog?severity=p3")
+            .await
+            .expect(StatusCode::OK)
+            .body;
+        assert_eq!(p3["total"], 0);
+        let p1 = api
+            .get("/backlog?severity=p1&incomplete=true")
+            .await
+            .expect(StatusCode::OK)
+            .body;
+        assert_eq!(p1["total"], 1);
+        let bad = api
+            .get("/backlog?breaching_within=9999&owner=nobody%40agency.test")
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+        assert!(
+            bad.body.to_string().contains("breaching_within"),
+            "{}",
+            bad.body
+        );
+        assert!(bad.body.to_string().contains("owner"), "{}", bad.body);
+    }
+);

@@ -425,7 +425,10 @@ async fn a_person_acknowledges_a_ticket_by_email_from_the_template() {
         b.click("form button.primary");
         b.wait_for_text("emailed to rosa@keystone.example");
         let page = b.source();
-        assert!(page.contains("met-in-time"), "the email was the first response");
+        assert!(
+            page.contains("met-in-time"),
+            "the email was the first response"
+        );
         assert!(page.contains("Next update"), "and started the update clock");
         b.screenshot("10-ticket-after-acknowledgement");
         b.go(&format!("{base}/templates/status-update"));

@@ -508,6 +508,16 @@ async fn a_person_emails_the_client_from_a_template_after_filling_its_blanks() {
     let number = page.trim_start_matches("/tickets/").to_string();
     let ticket = app.send("GET", &page, &session, None).await;
     assert!(ticket.body.contains("Write from template"));
+    // 8 business hours end within a week, whatever day the test runs.
+    let soon = app.send("GET", "/tickets?sla=168", &session, None).await;
+    assert!(
+        soon.body.contains("Bookings stopped syncing"),
+        "due within a week"
+    );
+    let breached = app.send("GET", "/tickets?sla=0", &session, None).await;
+    assert!(!breached.body.contains("Bookings stopped syncing"));
+    let odd = app.send("GET", "/tickets?sla=soon", &session, None).await;
+    assert!(odd.body.contains("Filter ignored"), "{}", odd.body);
 
     let compose = app
         .send(

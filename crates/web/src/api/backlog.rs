@@ -43,6 +43,10 @@ pub struct BacklogRow {
 #[utoipa::path(get, path = "/backlog", tag = "backlog", operation_id = "getBacklog",
     params(
         ("client" = Option<String>, Query, description = "The client's slug: only its queue"),
+        ("owner" = Option<String>, Query, description = "A staff user's email: only tickets they own"),
+        ("severity" = Option<String>, Query, description = "p0, p1, p2 or p3"),
+        ("incomplete" = Option<bool>, Query, description = "true: only tickets missing one of the six required facts"),
+        ("breaching_within" = Option<u32>, Query, description = "Hours (0 to 720): only tickets with an SLA clock that has breached or will within them"),
         ("page" = Option<u32>, Query, description = "Page number, from 1"),
         ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 200 (default 25)"),
     ),
@@ -52,7 +56,15 @@ pub async fn list(
     _caller: ApiCaller,
     mut params: Params,
 ) -> Result<Json<Page<BacklogRow>>, Problem> {
-    params.allow(&["client", "page", "per_page"]);
+    params.allow(&[
+        "client",
+        "owner",
+        "severity",
+        "incomplete",
+        "breaching_within",
+        "page",
+        "per_page",
+    ]);
     let client = match params.text("client") {
         None => None,
         Some(slug) => match state.store.client_by_slug(&slug, false).await {
@@ -64,9 +76,53 @@ pub async fn list(
             Err(other) => return Err(other.into()),
         },
     };
+    let owner_id = match params.parsed("owner", tend_domain::email::Email::parse) {
+        None => None,
+        Some(email) => match state.store.user_by_email(&email).await? {
+            Some(user) => Some(user.id),
+            None => {
+                params.reject("owner", format!("no staff user has the email {email}"));
+                None
+            }
+        },
+    };
+    let severity = params.parsed("severity", Severity::parse);
+    let incomplete = super::tickets::only_true(
+        &mut params,
+        "incomplete",
+        "leave it out to see every open ticket",
+    );
+    let within = params.parsed("breaching_within", |raw| match raw.parse::<i64>() {
+        Ok(h) if (0..=720).contains(&h) => Ok(h),
+        _ => Err(format!("\"{raw}\" is not a number of hours from 0 to 720")),
+    });
     let page = params.page();
     params.finish()?;
     let store = &state.store;
+    let narrowed = owner_id.is_some() || severity.is_some() || incomplete;
+    let matching: Option<std::collections::HashSet<i64>> = if narrowed {
+        let filter = tend_store::tickets::TicketFilter {
+            owner_id,
+            severity,
+            incomplete,
+            open_only: true,
+            ..Default::default()
+        };
+        Some(store.ticket_numbers(&filter).await?.into_iter().collect())
+    } else {
+        None
+    };
+    let breaching = match within {
+        Some(hours) => Some(
+            store
+                .tickets_breaching_within(
+                    jiff::Timestamp::now(),
+                    jiff::SignedDuration::from_hours(hours),
+                )
+                .await?,
+        ),
+        None => None,
+    };
     let items = store.backlog_items().await?;
     // Launch deadlines count in days; for one client's queue, days where the client is.
     let today = today_in(client.as_ref().map_or("", |c| c.timezone.as_str()));
@@ -74,6 +130,11 @@ pub async fn list(
     if let Some(client) = &client {
         ranked = client_queue(&ranked, client.id);
     }
+    // Filters narrow the queue; positions stay those of the whole queue.
+    ranked.retain(|r| {
+        matching.as_ref().is_none_or(|m| m.contains(&r.id))
+            && breaching.as_ref().is_none_or(|b| b.contains(&r.id))
+    });
     let mut labels = store.open_ticket_labels().await?;
     let rows = ranked
         .into_iter()

@@ -171,7 +171,7 @@ fn draft_of(t: &Ticket) -> TicketDraft {
 
 /// `true` restricts a list; `false` is refused, because the store can filter only one
 /// way and "open=false" would otherwise silently mean "everything".
-fn only_true(params: &mut Params, name: &str, instead: &str) -> bool {
+pub(super) fn only_true(params: &mut Params, name: &str, instead: &str) -> bool {
     params
         .parsed(name, |raw| match raw.to_ascii_lowercase().as_str() {
             "true" => Ok(true),

@@ -36,19 +36,32 @@ pub struct BacklogQuery {
     severity: String,
     #[serde(default)]
     incomplete: String,
+    /// Hours: only tickets whose SLA clock has breached ("0") or will within them.
+    #[serde(default)]
+    sla: String,
     #[serde(default)]
     page: Option<u32>,
 }
 
+/// The SLA filter's choices: (hours, label).
+const SLA_CHOICES: &[(&str, &str)] = &[
+    ("0", "Breached"),
+    ("1", "Breaching within 1 h"),
+    ("4", "Breaching within 4 h"),
+    ("8", "Breaching within 8 h"),
+    ("24", "Breaching within 24 h"),
+];
+
 impl BacklogQuery {
     fn page_link(&self, page: u32) -> String {
         format!(
-            "/tickets?client={}&owner={}&status={}&severity={}&incomplete={}&page={page}",
+            "/tickets?client={}&owner={}&status={}&severity={}&incomplete={}&sla={}&page={page}",
             urlencode(&self.client),
             urlencode(&self.owner),
             urlencode(&self.status),
             urlencode(&self.severity),
-            urlencode(&self.incomplete)
+            urlencode(&self.incomplete),
+            urlencode(&self.sla)
         )
     }
 
@@ -61,6 +74,7 @@ impl BacklogQuery {
             && self.owner.is_empty()
             && self.status.is_empty()
             && self.severity.is_empty()
+            && self.sla.is_empty()
             && !self.incomplete_only())
     }
 }
@@ -82,6 +96,7 @@ struct BacklogPage {
     owners: Vec<User>,
     statuses: Vec<(&'static str, &'static str)>,
     severities: Vec<(&'static str, &'static str)>,
+    sla_choices: &'static [(&'static str, &'static str)],
 }
 
 #[derive(Template)]
@@ -137,6 +152,14 @@ pub async fn backlog(
     let status = filter_value(&query.status, TicketStatus::parse, &mut notices);
     let severity = filter_value(&query.severity, Severity::parse, &mut notices);
     let owner_id = filter_value(&query.owner, |s| s.parse::<i64>(), &mut notices);
+    let sla_hours = filter_value(
+        &query.sla,
+        |s| match s.parse::<i64>() {
+            Ok(h) if (0..=720).contains(&h) => Ok(h),
+            _ => Err(format!("\"{s}\" is not a number of hours from 0 to 720")),
+        },
+        &mut notices,
+    );
     let client = match query.client.trim() {
         "" => None,
         slug => match state.store.client_by_slug(slug, false).await {
@@ -157,12 +180,22 @@ pub async fn backlog(
         severity,
         incomplete: query.incomplete_only(),
     };
-    let matching: std::collections::HashSet<i64> = state
+    let mut matching: std::collections::HashSet<i64> = state
         .store
         .ticket_numbers(&filter)
         .await?
         .into_iter()
         .collect();
+    if let Some(hours) = sla_hours {
+        let breaching = state
+            .store
+            .tickets_breaching_within(
+                jiff::Timestamp::now(),
+                jiff::SignedDuration::from_hours(hours),
+            )
+            .await?;
+        matching.retain(|n| breaching.contains(n));
+    }
     let today = today_in(
         client
             .as_ref()
@@ -235,6 +268,7 @@ pub async fn backlog(
             .iter()
             .map(|s| (s.as_str(), s.label()))
             .collect(),
+        sla_choices: SLA_CHOICES,
         severities: Severity::ALL
             .iter()
             .map(|s| (s.as_str(), s.label()))
