@@ -3,6 +3,7 @@
 //! Every value that arrives from outside (a form, a JSON body, a CLI flag) is parsed
 //! into one of these types once; code past the edge never re-checks it.
 
+pub mod attainment;
 pub mod audit;
 pub mod backlog;
 pub mod business_time;
@@ -14,6 +15,7 @@ pub mod contract;
 pub mod dependency;
 pub mod email;
 pub mod field_errors;
+pub mod ics;
 pub mod minutes;
 pub mod money;
 pub mod page;
