@@ -960,7 +960,7 @@ pub struct ClockLine {
     pub text: String,
 }
 
-fn moments(events: &[TicketEvent]) -> Vec<TicketMoment> {
+pub(crate) fn moments(events: &[TicketEvent]) -> Vec<TicketMoment> {
     let ts = |ms: i64| jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let sev = |v: &Option<String>| v.as_deref().and_then(|s| Severity::parse(s).ok());
     let status = |v: &Option<String>| v.as_deref().and_then(|s| TicketStatus::parse(s).ok());

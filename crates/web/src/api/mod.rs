@@ -1,14 +1,16 @@
-//! The REST API under `/api/v1`: clients, contacts, contracts, plans, tickets, the
-//! backlog, the audit log and the OpenAPI document. Every handler is thin (read the
+//! The REST API under `/api/v1`: clients (and holiday imports), contacts, contracts,
+//! plans, tickets, the backlog, SLA attainment, the audit log and the OpenAPI document. Every handler is thin (read the
 //! request into a draft, call the store, render JSON) and every error is an RFC 9457
 //! problem document.
 
+mod attainment;
 mod audit;
 mod backlog;
 mod body;
 mod clients;
 mod contacts;
 mod contracts;
+mod holidays;
 pub mod openapi;
 mod params;
 mod plans;
@@ -96,6 +98,11 @@ pub fn routes() -> Router<AppState> {
             axum::routing::put(tickets::put_post_mortem),
         )
         .route("/backlog", get(backlog::list))
+        .route("/attainment", get(attainment::get))
+        .route(
+            "/clients/{slug}/holidays/import",
+            axum::routing::post(holidays::import),
+        )
         .route("/audit", get(audit::list))
         .route("/openapi.json", get(openapi::document))
         .method_not_allowed_fallback(method_not_allowed)

@@ -14,7 +14,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{audit, backlog, clients, contacts, contracts, plans, tickets};
+use super::{attainment, audit, backlog, clients, contacts, contracts, holidays, plans, tickets};
 use crate::problem::{Problem, ProblemField};
 
 /// A client as sent to POST, PUT and PATCH `/clients`.
@@ -192,14 +192,14 @@ pub struct PageOf {
 #[openapi(
     info(
         title = "Tend API",
-        description = "Clients, contacts, contracts, plans, tickets, the backlog and the audit log of a Tend support desk. \
+        description = "Clients, contacts, contracts, plans, tickets, the backlog, SLA attainment and the audit log of a Tend support desk. \
             Authenticate with an API token as `Authorization: Bearer <token>`; writes need a write-scoped token. \
             Every error is an RFC 9457 problem document (`application/problem+json`)."
     ),
     servers((url = "/api/v1")),
     paths(
         clients::list, clients::create, clients::show, clients::replace, clients::patch,
-        clients::delete, clients::restore, clients::export,
+        clients::delete, clients::restore, clients::export, holidays::import,
         contacts::list, contacts::create, contacts::show, contacts::replace, contacts::patch,
         contacts::delete,
         contracts::list, contracts::for_client, contracts::create, contracts::show,
@@ -207,7 +207,7 @@ pub struct PageOf {
         plans::list, plans::show, plans::create, plans::replace, plans::patch, plans::delete,
         tickets::list, tickets::create, tickets::show, tickets::replace, tickets::patch,
         tickets::set_status, tickets::messages, tickets::add_message, tickets::put_post_mortem,
-        backlog::list,
+        backlog::list, attainment::get,
         audit::list, audit::for_client,
         document,
     ),
@@ -223,6 +223,7 @@ pub struct PageOf {
         (name = "plans", description = "Support tiers as data"),
         (name = "tickets", description = "Requests and backlog items: what each lacks, its thread, history and post-mortem"),
         (name = "backlog", description = "Open tickets in the order work should happen, with why"),
+        (name = "attainment", description = "Share of first responses and resolutions met within target"),
         (name = "audit", description = "Who changed what, when"),
         (name = "meta", description = "This document"),
     )

@@ -3,9 +3,11 @@
 //! done by a signed-in owner or staff member and audited by the store.
 
 mod assets;
+mod attainment;
 mod client_page;
 mod clients;
 mod error;
+mod holidays;
 mod login;
 mod plans;
 mod ticket_page;
@@ -62,6 +64,9 @@ pub fn routes() -> Router<AppState> {
             post(ticket_page::save_post_mortem),
         )
         .route("/plans", get(plans::list))
+        .route("/sla", get(attainment::show))
+        .route("/clients/{slug}/holidays/import", post(holidays::preview))
+        .route("/clients/{slug}/holidays", post(holidays::add))
         .route(
             "/plans/{code}/edit",
             get(plans::edit_form).post(plans::update),
