@@ -115,6 +115,9 @@ Examples:
     /// Tickets: open, list, show, reply, move
     #[command(subcommand)]
     Ticket(TicketCommand),
+    /// SLA attainment: the share of first responses and resolutions met within target
+    #[command(subcommand)]
+    Sla(SlaCommand),
     /// The ranked backlog of open tickets, across clients or for one
     #[command(after_help = "\
 Examples:
@@ -269,6 +272,57 @@ Example:
     Show {
         /// The client's slug
         slug: String,
+    },
+    /// List a client's holidays, or add those of an .ics calendar file
+    #[command(after_help = "\
+All-day and multi-day events, and yearly repeats over this year and the next two, become
+holidays; dates already listed keep their names. See docs/calendars.md.
+
+Examples:
+  tend client holidays acme
+  tend client holidays acme --import us-holidays.ics --dry-run
+  tend client holidays acme --import us-holidays.ics")]
+    Holidays {
+        /// The client's slug
+        slug: String,
+        /// An iCalendar (.ics) file whose dates to add
+        #[arg(long, value_name = "FILE")]
+        import: Option<PathBuf>,
+        /// Only show what the import would add; save nothing
+        #[arg(long, requires = "import")]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlaCommand {
+    /// First responses and resolutions met within target, per group and period
+    #[command(after_help = "\
+A clock counts on the day (in its client's timezone) its outcome was decided: the day it
+was met, or the day its target ran out. Clocks still open and not yet due are not
+counted. Without --from, the range is the period holding --to and the two before it;
+without --to, it ends today. See docs/tickets.md.
+
+Examples:
+  tend sla attainment
+  tend sla attainment --by plan --period quarter --from 2026-01-01 --to 2026-12-31
+  tend sla attainment --by severity --client acme")]
+    Attainment {
+        /// client, plan or severity
+        #[arg(long, default_value = "client")]
+        by: String,
+        /// month, week (ISO, from Monday) or quarter
+        #[arg(long, default_value = "month")]
+        period: String,
+        /// First day, YYYY-MM-DD (included)
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD (included)
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// Only this client (by slug)
+        #[arg(long, value_name = "SLUG")]
+        client: Option<String>,
     },
 }
 

@@ -7,10 +7,12 @@ mod config;
 mod database;
 mod demo;
 mod failure;
+mod holidays;
 mod logging;
 mod password;
 mod plans;
 mod serve;
+mod sla;
 mod table;
 mod tickets;
 mod tokens;
@@ -22,7 +24,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{
-    Cli, ClientCommand, Command, PlanCommand, TicketCommand, TokenCommand, UserCommand,
+    Cli, ClientCommand, Command, PlanCommand, SlaCommand, TicketCommand, TokenCommand, UserCommand,
 };
 use crate::config::Config;
 use crate::failure::Failure;
@@ -151,6 +153,18 @@ async fn with_store(command: Command, store: &tend_store::Store) -> Result<Strin
             .await
         }
         Command::Client(ClientCommand::Show { slug }) => clients::show(store, &slug).await,
+        Command::Client(ClientCommand::Holidays {
+            slug,
+            import,
+            dry_run,
+        }) => holidays::run(store, &slug, import.as_deref(), dry_run).await,
+        Command::Sla(SlaCommand::Attainment {
+            by,
+            period,
+            from,
+            to,
+            client,
+        }) => sla::attainment(store, &by, &period, from, to, client).await,
         Command::Plan(PlanCommand::List) => plans::list(store).await,
         Command::Ticket(TicketCommand::New {
             client,
