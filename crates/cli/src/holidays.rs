@@ -85,7 +85,7 @@ pub async fn run(
         }
     }
     if !read.notes.is_empty() {
-        out.push_str("Left out:\n");
+        out.push_str("Notes on the file:\n");
         read.notes
             .iter()
             .for_each(|note| out.push_str(&format!("  {note}\n")));
