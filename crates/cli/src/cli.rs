@@ -121,6 +121,9 @@ Examples:
     /// Release batches of one client each: list, new, show, notes, mark-released
     #[command(subcommand)]
     Release(ReleaseCommand),
+    /// SLA: attainment (share met within target) and a scan for warnings and breaches
+    #[command(subcommand)]
+    Sla(SlaCommand),
     /// The ranked backlog of open tickets, across clients or for one
     #[command(after_help = "\
 Examples:
@@ -159,9 +162,6 @@ Examples:
     },
     /// Print the effective configuration and where each value came from
     Config,
-    /// SLA clocks: run a scan for warnings and breaches now
-    #[command(subcommand)]
-    Sla(SlaCommand),
     /// Messages Tend sends: list them, deliver what is due, retry a failed one
     #[command(subcommand)]
     Outbox(OutboxCommand),
@@ -285,6 +285,60 @@ Example:
         /// The client's slug
         slug: String,
     },
+    /// List a client's holidays, or add those of an .ics calendar file
+    #[command(after_help = "\
+All-day and multi-day events, and yearly repeats over this year and the next two, become
+holidays; dates already listed keep their names. See docs/calendars.md.
+
+Examples:
+  tend client holidays acme
+  tend client holidays acme --import us-holidays.ics --dry-run
+  tend client holidays acme --import us-holidays.ics")]
+    Holidays {
+        /// The client's slug
+        slug: String,
+        /// An iCalendar (.ics) file whose dates to add
+        #[arg(long, value_name = "FILE")]
+        import: Option<PathBuf>,
+        /// Only show what the import would add; save nothing
+        #[arg(long, requires = "import")]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlaCommand {
+    /// First responses and resolutions met within target, per group and period
+    #[command(after_help = "\
+A clock counts on the day (in its client's timezone) its outcome was decided: the day it
+was met, or the day its target ran out. Clocks still open and not yet due are not
+counted. Without --from, the range is the period holding --to and the two before it;
+without --to, it ends today. See docs/tickets.md.
+
+Examples:
+  tend sla attainment
+  tend sla attainment --by plan --period quarter --from 2026-01-01 --to 2026-12-31
+  tend sla attainment --by severity --client acme")]
+    Attainment {
+        /// client, plan or severity
+        #[arg(long, default_value = "client")]
+        by: String,
+        /// month, week (ISO, from Monday) or quarter
+        #[arg(long, default_value = "month")]
+        period: String,
+        /// First day, YYYY-MM-DD (included)
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD (included)
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// Only this client (by slug)
+        #[arg(long, value_name = "SLUG")]
+        client: Option<String>,
+    },
+    /// Look at every open ticket's clocks once and queue a message for each new warning
+    /// or breach (`tend serve` does this every sla_scan_seconds)
+    Scan,
 }
 
 #[derive(Debug, Subcommand)]
@@ -480,13 +534,6 @@ Example:
         /// The release id
         id: String,
     },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum SlaCommand {
-    /// Look at every open ticket's clocks once and queue a message for each new warning
-    /// or breach (`tend serve` does this every sla_scan_seconds)
-    Scan,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,12 +7,14 @@ mod config;
 mod database;
 mod demo;
 mod failure;
+mod holidays;
 mod logging;
 mod outbox;
 mod password;
 mod plans;
 mod releases;
 mod serve;
+mod sla;
 mod table;
 mod tickets;
 mod tokens;
@@ -174,6 +176,18 @@ async fn with_store(command: Command, store: &tend_store::Store) -> Result<Strin
             .await
         }
         Command::Client(ClientCommand::Show { slug }) => clients::show(store, &slug).await,
+        Command::Client(ClientCommand::Holidays {
+            slug,
+            import,
+            dry_run,
+        }) => holidays::run(store, &slug, import.as_deref(), dry_run).await,
+        Command::Sla(SlaCommand::Attainment {
+            by,
+            period,
+            from,
+            to,
+            client,
+        }) => sla::attainment(store, &by, &period, from, to, client).await,
         Command::Plan(PlanCommand::List) => plans::list(store).await,
         Command::Ticket(TicketCommand::New {
             client,
@@ -249,7 +263,7 @@ async fn with_store(command: Command, store: &tend_store::Store) -> Result<Strin
         | Command::Serve { .. }
         | Command::Migrate
         | Command::Backup { .. }
-        | Command::Sla(_)
+        | Command::Sla(SlaCommand::Scan)
         | Command::Outbox(_) => Err(Failure::new("internal: command dispatched twice")),
     }
 }

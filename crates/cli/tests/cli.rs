@@ -492,6 +492,158 @@ fn a_change_is_recorded_on_a_ticket_and_its_release_goes_out_once_qa_passed() {
 }
 
 #[test]
+fn sla_attainment_prints_a_table_per_group_and_period() {
+    let tend = Tend::new();
+    add_acme(&tend).ok();
+    let none = tend.run(&["sla", "attainment"]).ok();
+    assert!(
+        none.stdout.contains("No clock was met or missed"),
+        "{}",
+        none.stdout
+    );
+    tend.run(&[
+        "ticket",
+        "new",
+        "--client",
+        "acme-dental",
+        "--severity",
+        "P1",
+        "--title",
+        "Leads",
+    ])
+    .ok();
+    tend.run(&["ticket", "reply", "1", "On it"]).ok();
+    let out = tend
+        .run(&["sla", "attainment", "--by", "client", "--period", "month"])
+        .ok()
+        .stdout;
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("By client, per month, "), "{out}");
+    assert!(
+        lines[1].starts_with("CLIENT") && lines[1].contains("FIRST RESPONSE"),
+        "{out}"
+    );
+    let total = lines.iter().find(|l| l.contains(" total ")).unwrap_or(&"");
+    assert!(
+        total.starts_with("acme-dental") && total.contains("100 % (1/1)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Overall: first response 100 % (1/1), resolution —."),
+        "{out}"
+    );
+    let severity = tend
+        .run(&[
+            "sla",
+            "attainment",
+            "--by",
+            "severity",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2028-12-31",
+        ])
+        .ok()
+        .stdout;
+    assert!(severity.contains("\np1 "), "{severity}");
+    let bad = tend.run(&["sla", "attainment", "--period", "day"]).fails();
+    assert!(
+        bad.error_line().starts_with("error: period: "),
+        "{}",
+        bad.error_line()
+    );
+    let backwards = tend
+        .run(&[
+            "sla",
+            "attainment",
+            "--from",
+            "2026-05-01",
+            "--to",
+            "2026-04-01",
+        ])
+        .fails();
+    assert!(backwards.error_line().contains("after it ends"));
+    tend.run(&["sla", "attainment", "--client", "nope"]).fails();
+}
+
+#[test]
+fn holidays_are_imported_from_an_ics_file_after_a_dry_run() {
+    let tend = Tend::new();
+    add_acme(&tend).ok();
+    let next = jiff::Zoned::now().year() + 1;
+    let ics = tend.dir.join("holidays.ics");
+    std::fs::write(
+        &ics,
+        format!(
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:{next}1225\r\nSUMMARY:Christmas Day\r\n\
+             END:VEVENT\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:{next}0101\r\nDTEND;VALUE=DATE:{next}0103\r\n\
+             SUMMARY:New Year\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        ),
+    )
+    .unwrap();
+    let file = ics.to_str().unwrap();
+    let dry = tend
+        .run(&[
+            "client",
+            "holidays",
+            "acme-dental",
+            "--import",
+            file,
+            "--dry-run",
+        ])
+        .ok()
+        .stdout;
+    assert!(
+        dry.starts_with("Would add 3 holidays to Acme Dental (dry run"),
+        "{dry}"
+    );
+    assert!(
+        dry.contains(&format!("{next}-01-02")),
+        "multi-day events give each day: {dry}"
+    );
+    let listed = tend.run(&["client", "holidays", "acme-dental"]).ok().stdout;
+    assert_eq!(listed, "Acme Dental has no holidays.\n");
+    let added = tend
+        .run(&["client", "holidays", "acme-dental", "--import", file])
+        .ok()
+        .stdout;
+    assert!(
+        added.starts_with("Added 3 holidays to Acme Dental:"),
+        "{added}"
+    );
+    let listed = tend.run(&["client", "holidays", "acme-dental"]).ok().stdout;
+    assert!(listed.contains(&format!("{next}-12-25")) && listed.contains("Christmas Day"));
+    let again = tend
+        .run(&["client", "holidays", "acme-dental", "--import", file])
+        .ok()
+        .stdout;
+    assert!(again.starts_with("Nothing to add"), "{again}");
+
+    std::fs::write(
+        &ics,
+        "BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:x\nEND:VEVENT\nEND:VCALENDAR\n",
+    )
+    .unwrap();
+    let bad = tend
+        .run(&["client", "holidays", "acme-dental", "--import", file])
+        .fails();
+    assert!(
+        bad.error_line().ends_with("holidays.ics: line 2: this event has no DTSTART, so it has no date; nothing was imported"),
+        "{}",
+        bad.error_line()
+    );
+    tend.run(&[
+        "client",
+        "holidays",
+        "acme-dental",
+        "--import",
+        "missing.ics",
+    ])
+    .fails();
+    tend.run(&["client", "holidays", "nope"]).fails();
+}
+
+#[test]
 fn migrate_applies_the_schema_once_and_then_says_it_is_current() {
     let tend = Tend::new();
     let first = tend.run(&["migrate"]).ok();
@@ -1025,7 +1177,7 @@ fn every_command_has_help() {
     let top = tend.run(&["--help"]).ok().stdout;
     for command in [
         "serve", "migrate", "demo", "user", "token", "client", "plan", "backup", "export",
-        "config", "ticket", "backlog", "release",
+        "config", "ticket", "backlog", "release", "sla", "outbox",
     ] {
         assert!(top.contains(command), "{command} in --help");
         tend.run(&[command, "--help"]).ok();

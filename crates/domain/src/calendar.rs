@@ -214,9 +214,52 @@ pub fn holidays_text(holidays: &[Holiday]) -> String {
         .join("\n")
 }
 
+/// Holidays added to a list: the list after, and which dates were new.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HolidayMerge {
+    /// Every holiday after the merge, by date.
+    pub merged: Vec<Holiday>,
+    /// Dates that were not listed yet, as they are added.
+    pub added: Vec<Holiday>,
+    /// Dates offered that were already listed: the list keeps its own name for them.
+    pub already_listed: Vec<Holiday>,
+}
+
+/// Adds `offered` to `existing`, one holiday per date: a date already listed keeps its
+/// name, and a date offered twice keeps the first name offered.
+pub fn merge_holidays(existing: &[Holiday], offered: &[Holiday]) -> HolidayMerge {
+    let mut merged: Vec<Holiday> = Vec::with_capacity(existing.len() + offered.len());
+    for h in existing {
+        if !merged.iter().any(|m| m.date == h.date) {
+            merged.push(h.clone());
+        }
+    }
+    let mut added: Vec<Holiday> = Vec::new();
+    let mut already_listed = Vec::new();
+    for h in offered {
+        if merged.iter().any(|m| m.date == h.date) {
+            if existing.iter().any(|e| e.date == h.date) && !already_listed.contains(h) {
+                already_listed.push(h.clone());
+            }
+            continue;
+        }
+        merged.push(h.clone());
+        added.push(h.clone());
+    }
+    merged.sort_by_key(|h| h.date);
+    added.sort_by_key(|h| h.date);
+    already_listed.sort_by_key(|h| h.date);
+    HolidayMerge {
+        merged,
+        added,
+        already_listed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn weekly_hours_allow_several_ranges_a_day_and_day_spans() {
@@ -263,5 +306,72 @@ mod tests {
         assert_eq!(h[0].name, "New Year");
         assert!(parse_holidays("25/12/2026").is_err());
         assert!(parse_holidays("2026-12-25\n2026-12-25").is_err());
+    }
+
+    fn holiday(d: Date, name: &str) -> Holiday {
+        Holiday {
+            date: d,
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn merging_keeps_existing_names_and_says_what_is_new() {
+        use jiff::civil::date;
+        let existing = [holiday(date(2026, 12, 25), "Christmas (office)")];
+        let offered = [
+            holiday(date(2026, 12, 26), "Boxing Day"),
+            holiday(date(2026, 12, 25), "Christmas Day"),
+            holiday(date(2026, 12, 26), "St Stephen's Day"),
+        ];
+        let m = merge_holidays(&existing, &offered);
+        assert_eq!(
+            holidays_text(&m.merged),
+            "2026-12-25 Christmas (office)\n2026-12-26 Boxing Day"
+        );
+        assert_eq!(m.added, [holiday(date(2026, 12, 26), "Boxing Day")]);
+        assert_eq!(
+            m.already_listed,
+            [holiday(date(2026, 12, 25), "Christmas Day")]
+        );
+    }
+
+    fn arb_holidays() -> impl Strategy<Value = Vec<Holiday>> {
+        prop::collection::vec(
+            (0i64..60, "[a-z]{0,6}").prop_map(|(d, name)| {
+                use jiff::ToSpan;
+                holiday(
+                    jiff::civil::date(2026, 1, 1).checked_add(d.days()).unwrap(),
+                    &name,
+                )
+            }),
+            0..25,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn a_merge_is_the_union_of_dates_with_existing_names_kept(
+            existing in arb_holidays(), offered in arb_holidays(),
+        ) {
+            // A stored list never names a date twice.
+            let existing = merge_holidays(&[], &existing).merged;
+            let m = merge_holidays(&existing, &offered);
+            prop_assert!(m.merged.windows(2).all(|w| w[0].date < w[1].date));
+            for h in existing.iter() {
+                prop_assert!(m.merged.contains(h), "existing {h:?} kept as it was");
+            }
+            for h in &offered {
+                prop_assert!(m.merged.iter().any(|x| x.date == h.date));
+            }
+            prop_assert_eq!(m.merged.len(), existing.len() + m.added.len());
+            for h in &m.added {
+                prop_assert!(!existing.iter().any(|e| e.date == h.date));
+                prop_assert!(offered.contains(h));
+            }
+            prop_assert!(m.already_listed.iter().all(|h| existing.iter().any(|e| e.date == h.date)));
+            let text = holidays_text(&m.merged);
+            prop_assert_eq!(parse_holidays(&text).map(|h| h.len()), Ok(m.merged.len()));
+        }
     }
 }

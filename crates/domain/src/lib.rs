@@ -3,6 +3,7 @@
 //! Every value that arrives from outside (a form, a JSON body, a CLI flag) is parsed
 //! into one of these types once; code past the edge never re-checks it.
 
+pub mod attainment;
 pub mod audit;
 pub mod backlog;
 pub mod business_time;
@@ -18,6 +19,7 @@ pub mod email;
 pub mod field_errors;
 pub mod forecast;
 pub mod hour_alerts;
+pub mod ics;
 pub mod ledger;
 pub mod message_template;
 pub mod minutes;

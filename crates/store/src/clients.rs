@@ -2,7 +2,9 @@
 //! be undone; the row and its history stay.
 
 use serde::Serialize;
-use tend_domain::calendar::{holidays_text, parse_holidays, Holiday, WeeklyHours};
+use tend_domain::calendar::{
+    holidays_text, merge_holidays, parse_holidays, Holiday, HolidayMerge, WeeklyHours,
+};
 use tend_domain::client::ClientInput;
 use tend_domain::contract::ContractState;
 use tend_domain::page::{Page, PageRequest};
@@ -352,6 +354,52 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.client_by_id(current.id).await
+    }
+
+    /// Adds holidays to a client's calendar (an .ics import): a date already listed keeps
+    /// its name. One audited change of the client's holidays, saying where they came
+    /// from; nothing is written when no date is new.
+    pub async fn add_holidays(
+        &self,
+        actor: &Actor,
+        slug: &str,
+        offered: &[Holiday],
+        source: &str,
+    ) -> Result<(Client, HolidayMerge)> {
+        let current = self.client_by_slug(slug, false).await?;
+        let merge = merge_holidays(&current.holidays, offered);
+        if merge.added.is_empty() {
+            return Ok((current, merge));
+        }
+        let (before, after) = (
+            holidays_text(&current.holidays),
+            holidays_text(&merge.merged),
+        );
+        let mut tx = self.begin().await?;
+        with_tx!(&mut tx, c => sqlx::query("UPDATE clients SET holidays = $1, updated_at = $2 WHERE id = $3")
+            .bind(&after).bind(now_ms()).bind(current.id)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        let n = merge.added.len();
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Update,
+                entity: "client",
+                entity_id: Some(current.id),
+                client_id: Some(current.id),
+                summary: format!(
+                    "added {n} holiday{} to {} from {source}",
+                    if n == 1 { "" } else { "s" },
+                    current.name
+                ),
+                before: &[("holidays", before)],
+                after: &[("holidays", after)],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((self.client_by_id(current.id).await?, merge))
     }
 
     /// Soft-deletes a client whose contracts have all ended; `restore_client` undoes it.

@@ -4,6 +4,7 @@
 
 mod row;
 
+pub mod attainment;
 pub mod audit;
 pub mod backup;
 pub mod changes;

@@ -764,7 +764,7 @@ impl Store {
     /// driver hands rows over one at a time and 10,000 rows cost more than the query.
     /// With `order`, PostgreSQL aggregates in that order; SQLite aggregates in the order
     /// its (ordered) subquery yields rows.
-    fn concat(&self, expr: &str, sep: &str, order: Option<&str>) -> String {
+    pub(crate) fn concat(&self, expr: &str, sep: &str, order: Option<&str>) -> String {
         match (self.engine(), order) {
             (Engine::Sqlite, _) => format!("group_concat({expr}, '{sep}')"),
             (Engine::Postgres, Some(order)) => {

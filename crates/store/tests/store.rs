@@ -1540,3 +1540,331 @@ mod messages {
         }
     );
 }
+
+mod attainment {
+    use super::*;
+    use tend_domain::attainment::{DateRange, GroupBy, Period};
+    use tend_domain::ticket::{TicketDraft, TicketStatus};
+    use tend_store::attainment::AttainmentQuery;
+    use tend_store::tickets::Visibility;
+
+    fn ms(at: &str) -> i64 {
+        at.parse::<jiff::Timestamp>().unwrap().as_millisecond()
+    }
+
+    async fn exec(store: &Store, sql: &str, a: i64, b: i64) {
+        tend_store::with_pool!(&store.db, p => sqlx::query(sql).bind(a).bind(b).execute(p).await.map(|r| r.rows_affected()))
+            .unwrap();
+    }
+
+    /// Opens a P1 ticket for `client`, answers and resolves it if asked, then moves its
+    /// history to the given instants (UTC), as if it had happened then.
+    async fn ticket(
+        store: &Store,
+        client: &str,
+        created: &str,
+        reply: Option<&str>,
+        resolved: Option<&str>,
+    ) -> i64 {
+        let draft = TicketDraft {
+            client: client.into(),
+            title: format!("opened {created}"),
+            severity: "p1".into(),
+            ..Default::default()
+        };
+        let t = store
+            .create_ticket(&actor(), &draft.parse().unwrap())
+            .await
+            .unwrap();
+        let n = t.number;
+        exec(
+            store,
+            "UPDATE tickets SET created_at = $1 WHERE id = $2",
+            ms(created),
+            n,
+        )
+        .await;
+        exec(store, "UPDATE ticket_events SET at = $1 WHERE ticket_id = $2 AND kind IN ('created', 'severity')", ms(created), n).await;
+        if let Some(at) = reply {
+            store
+                .add_message(&actor(), None, n, Visibility::Public, "On it")
+                .await
+                .unwrap();
+            exec(
+                store,
+                "UPDATE tickets SET first_response_at = $1 WHERE id = $2",
+                ms(at),
+                n,
+            )
+            .await;
+            exec(
+                store,
+                "UPDATE ticket_events SET at = $1 WHERE ticket_id = $2 AND kind = 'public-reply'",
+                ms(at),
+                n,
+            )
+            .await;
+        }
+        if let Some(at) = resolved {
+            store
+                .set_ticket_status(&actor(), n, TicketStatus::Resolved)
+                .await
+                .unwrap();
+            exec(
+                store,
+                "UPDATE ticket_events SET at = $1 WHERE ticket_id = $2 AND kind = 'status'",
+                ms(at),
+                n,
+            )
+            .await;
+        }
+        n
+    }
+
+    fn query(by: GroupBy, client_id: Option<i64>) -> AttainmentQuery {
+        AttainmentQuery {
+            by,
+            period: Period::Month,
+            range: DateRange::new(date(2026, 1, 1), date(2026, 3, 31)).unwrap(),
+            client_id,
+        }
+    }
+
+    // GROWTH P1: first response in 8 business hours, resolution in 2 business days, on
+    // Chicago's Monday to Friday 09:00–17:00 (CST is UTC−6 until 8 March).
+    story!(
+        attainment_counts_each_clock_once_in_the_month_it_was_decided,
+        |store: Store| async move {
+            let acme = add_client(&store, "Acme", "acme", "GROWTH").await;
+            // Answered in an hour, resolved the next morning: both met in January.
+            ticket(
+                &store,
+                "acme",
+                "2026-01-06T15:00:00Z",
+                Some("2026-01-06T16:00:00Z"),
+                Some("2026-01-07T16:00:00Z"),
+            )
+            .await;
+            // Opened Friday 16:00, due Monday 16:00; answered Tuesday: missed on Monday
+            // 2 February, never resolved: missed at its due time, Tuesday 3 February.
+            ticket(
+                &store,
+                "acme",
+                "2026-01-30T22:00:00Z",
+                Some("2026-02-03T16:00:00Z"),
+                None,
+            )
+            .await;
+            // Answered Saturday 20:00 in Chicago, already 1 February in UTC: January.
+            ticket(
+                &store,
+                "acme",
+                "2026-01-30T22:30:00Z",
+                Some("2026-02-01T02:00:00Z"),
+                None,
+            )
+            .await;
+            // Answered in December (outside the range), resolved 2 January (inside).
+            ticket(
+                &store,
+                "acme",
+                "2025-12-31T22:00:00Z",
+                Some("2025-12-31T22:30:00Z"),
+                Some("2026-01-02T15:30:00Z"),
+            )
+            .await;
+            // Entirely in November: not even loaded.
+            ticket(
+                &store,
+                "acme",
+                "2025-11-03T15:00:00Z",
+                Some("2025-11-03T15:30:00Z"),
+                Some("2025-11-04T15:00:00Z"),
+            )
+            .await;
+            // Opened this morning: pending, in no count.
+            ticket(&store, "acme", "2026-03-30T14:00:00Z", None, None).await;
+            let now: jiff::Timestamp = "2026-03-30T15:00:00Z".parse().unwrap();
+
+            let report = store
+                .attainment(&query(GroupBy::Client, None), now)
+                .await
+                .unwrap();
+            let rows: Vec<(String, String, String, String)> = report
+                .attainment
+                .rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.group.clone(),
+                        r.period.label.clone(),
+                        r.attained.response.to_string(),
+                        r.attained.resolution.to_string(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                rows,
+                [
+                    (
+                        "acme".into(),
+                        "2026-01".into(),
+                        "100 % (2/2)".into(),
+                        "100 % (2/2)".into()
+                    ),
+                    (
+                        "acme".into(),
+                        "2026-02".into(),
+                        "0 % (0/1)".into(),
+                        "0 % (0/2)".into()
+                    ),
+                ]
+            );
+            assert!(report.unmeasured.is_empty());
+
+            let by_plan = store
+                .attainment(&query(GroupBy::Plan, Some(acme)), now)
+                .await
+                .unwrap();
+            assert_eq!(by_plan.attainment.totals[0].group, "GROWTH");
+            assert_eq!(by_plan.attainment.overall, report.attainment.overall);
+            let by_severity = store
+                .attainment(&query(GroupBy::Severity, None), now)
+                .await
+                .unwrap();
+            assert_eq!(by_severity.attainment.totals[0].group, "p1");
+            assert_eq!(by_severity.attainment.overall.response.total(), 3);
+
+            // A month later nothing about January or February has moved.
+            let later: jiff::Timestamp = "2026-04-30T15:00:00Z".parse().unwrap();
+            let again = store
+                .attainment(&query(GroupBy::Client, None), later)
+                .await
+                .unwrap();
+            assert_eq!(again.attainment.rows[..2], report.attainment.rows[..]);
+            // …and the ticket opened on 30 March, never answered, missed in March.
+            assert_eq!(again.attainment.rows[2].period.label, "2026-03");
+        }
+    );
+
+    story!(
+        clients_without_a_served_contract_count_nowhere_and_unmeasurable_tickets_are_named,
+        |store: Store| async move {
+            add_client(&store, "Acme", "acme", "GROWTH").await;
+            let zeta = add_client(&store, "Zeta", "zeta", "STARTER").await;
+            ticket(
+                &store,
+                "zeta",
+                "2026-01-06T15:00:00Z",
+                Some("2026-01-06T16:00:00Z"),
+                None,
+            )
+            .await;
+            let contract = store.client_contracts(zeta).await.unwrap().remove(0);
+            let ended = ContractDraft {
+                plan: "STARTER".into(),
+                state: "ended".into(),
+                start_date: contract.start_date.to_string(),
+                ..Default::default()
+            }
+            .parse(date(2026, 11, 1))
+            .unwrap();
+            store
+                .update_contract(&actor(), contract.id, &ended, date(2026, 11, 21))
+                .await
+                .unwrap();
+            // A calendar with no business hours at all: business time never passes.
+            let mut night = client_draft("Night", "night");
+            night.business_hours = "mon closed".into();
+            let mut tx = store.begin().await.unwrap();
+            let id = store
+                .insert_client(&mut tx, &actor(), &night.parse().unwrap())
+                .await
+                .unwrap();
+            let growth = ContractDraft {
+                plan: "GROWTH".into(),
+                ..Default::default()
+            }
+            .parse(date(2025, 11, 1))
+            .unwrap();
+            store
+                .insert_contract(&mut tx, &actor(), id, &growth)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            let dark = ticket(&store, "night", "2026-01-06T15:00:00Z", None, None).await;
+
+            let now: jiff::Timestamp = "2026-03-30T15:00:00Z".parse().unwrap();
+            let report = store
+                .attainment(&query(GroupBy::Client, None), now)
+                .await
+                .unwrap();
+            assert!(
+                report.attainment.rows.is_empty(),
+                "{:?}",
+                report.attainment.rows
+            );
+            assert_eq!(report.unmeasured.len(), 1);
+            assert_eq!(report.unmeasured[0].number, dark);
+            assert!(report.unmeasured[0].reason.contains("no business hours"));
+        }
+    );
+}
+
+mod holidays {
+    use super::*;
+    use tend_domain::calendar::parse_holidays;
+
+    story!(
+        imported_holidays_join_the_calendar_keeping_existing_names_audited_once,
+        |store: Store| async move {
+            let mut draft = client_draft("Acme", "acme");
+            draft.holidays = "2026-12-25 Office closed".into();
+            store
+                .create_client(&actor(), &draft.parse().unwrap())
+                .await
+                .unwrap();
+            let offered =
+                parse_holidays("2026-12-25 Christmas Day\n2026-12-26 Boxing Day").unwrap();
+            let (client, merge) = store
+                .add_holidays(&actor(), "acme", &offered, "holidays.ics")
+                .await
+                .unwrap();
+            assert_eq!(merge.added.len(), 1);
+            let names: Vec<String> = client
+                .holidays
+                .iter()
+                .map(|h| format!("{} {}", h.date, h.name))
+                .collect();
+            assert_eq!(names, ["2026-12-25 Office closed", "2026-12-26 Boxing Day"]);
+            let log = store
+                .client_audit(client.id, PageRequest::default())
+                .await
+                .unwrap();
+            assert_eq!(
+                log.items[0].summary,
+                "added 1 holiday to Acme from holidays.ics"
+            );
+            assert_eq!(log.total, 2);
+            // Offering the same again changes nothing and records nothing.
+            let (_, again) = store
+                .add_holidays(&actor(), "acme", &offered, "holidays.ics")
+                .await
+                .unwrap();
+            assert!(again.added.is_empty());
+            assert_eq!(again.already_listed.len(), 2);
+            assert_eq!(
+                store
+                    .client_audit(client.id, PageRequest::default())
+                    .await
+                    .unwrap()
+                    .total,
+                2
+            );
+            assert!(matches!(
+                store.add_holidays(&actor(), "nope", &offered, "x").await,
+                Err(StoreError::NotFound(_))
+            ));
+        }
+    );
+}

@@ -1,8 +1,10 @@
-//! The REST API under `/api/v1`: clients, contacts, contracts, plans, tickets, change
-//! records and releases, the backlog, the audit log and the OpenAPI document. Every
-//! handler is thin (read the request into a draft, call the store, render JSON) and
-//! every error is an RFC 9457 problem document.
+//! The REST API under `/api/v1`: clients (and holiday imports), contacts, contracts,
+//! plans, tickets, change records and releases, message templates, the backlog, SLA
+//! attainment, the outbox, the audit log and the OpenAPI document. Every handler is thin
+//! (read the request into a draft, call the store, render JSON) and every error is an
+//! RFC 9457 problem document.
 
+mod attainment;
 mod audit;
 mod backlog;
 mod body;
@@ -10,6 +12,7 @@ mod changes;
 mod clients;
 mod contacts;
 mod contracts;
+mod holidays;
 mod messages;
 pub mod openapi;
 mod outbox;
@@ -100,6 +103,11 @@ pub fn routes() -> Router<AppState> {
         )
         .merge(changes::routes())
         .route("/backlog", get(backlog::list))
+        .route("/attainment", get(attainment::get))
+        .route(
+            "/clients/{slug}/holidays/import",
+            axum::routing::post(holidays::import),
+        )
         .route("/audit", get(audit::list))
         .route("/templates", get(messages::list))
         .route(

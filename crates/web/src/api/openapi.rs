@@ -15,7 +15,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::{
-    audit, backlog, changes, clients, contacts, contracts, messages, outbox, plans, tickets,
+    attainment, audit, backlog, changes, clients, contacts, contracts, holidays, messages, outbox,
+    plans, tickets,
 };
 use crate::problem::{Problem, ProblemField};
 
@@ -254,14 +255,14 @@ pub struct PageOf {
 #[openapi(
     info(
         title = "Tend API",
-        description = "Clients, contacts, contracts, plans, tickets, change records, releases, the backlog, the outbox and the audit log of a Tend support desk. \
+        description = "Clients, contacts, contracts, plans, tickets, change records, releases, message templates, the backlog, SLA attainment, the outbox and the audit log of a Tend support desk. \
             Authenticate with an API token as `Authorization: Bearer <token>`; writes need a write-scoped token. \
             Every error is an RFC 9457 problem document (`application/problem+json`)."
     ),
     servers((url = "/api/v1")),
     paths(
         clients::list, clients::create, clients::show, clients::replace, clients::patch,
-        clients::delete, clients::restore, clients::export,
+        clients::delete, clients::restore, clients::export, holidays::import,
         contacts::list, contacts::create, contacts::show, contacts::replace, contacts::patch,
         contacts::delete,
         contracts::list, contracts::for_client, contracts::create, contracts::show,
@@ -272,7 +273,7 @@ pub struct PageOf {
         changes::show_change, changes::put_change,
         changes::list, changes::create, changes::show, changes::patch, changes::delete,
         changes::release, changes::notes,
-        backlog::list,
+        backlog::list, attainment::get,
         audit::list, audit::for_client,
         outbox::list, outbox::retry,
         messages::list, messages::show, messages::replace, messages::reset, messages::email,
@@ -292,6 +293,7 @@ pub struct PageOf {
         (name = "changes", description = "A ticket's change record: what changed, systems touched, QA before and after release, notes for the client"),
         (name = "releases", description = "Release batches of one client each, and their release notes"),
         (name = "backlog", description = "Open tickets in the order work should happen, with why"),
+        (name = "attainment", description = "Share of first responses and resolutions met within target"),
         (name = "audit", description = "Who changed what, when"),
         (name = "outbox", description = "Every message Tend sends (email), with its delivery state"),
         (name = "templates", description = "Message templates, and emails to a client's contacts written from them"),

@@ -7,10 +7,12 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
+use tend_domain::attainment::{Attained, DateRange, GroupBy, Period};
 use tend_domain::contact::{ContactDraft, ContactRole};
 use tend_domain::contract::{BillingPeriod, ContractDraft, ContractState, SupportModel};
 use tend_domain::page::PageRequest;
 use tend_domain::FieldErrors;
+use tend_store::attainment::AttainmentQuery;
 use tend_store::clients::Client;
 use tend_store::contacts::Contact;
 use tend_store::contracts::{Contract, PlanChange};
@@ -60,6 +62,8 @@ struct ClientPage {
     models: Vec<&'static str>,
     periods: Vec<&'static str>,
     roles: Vec<&'static str>,
+    /// SLA attainment in the last three months, by month (oldest first).
+    attainment: Vec<(String, Attained)>,
 }
 
 fn contract_draft(c: &Contract) -> ContractDraft {
@@ -150,6 +154,24 @@ async fn page(
                 .collect(),
         })
         .collect();
+    let range = DateRange::last_periods(Period::Month, 3, today_in(&client.timezone));
+    let attainment = state
+        .store
+        .attainment(
+            &AttainmentQuery {
+                by: GroupBy::Client,
+                period: Period::Month,
+                range,
+                client_id: Some(client.id),
+            },
+            jiff::Timestamp::now(),
+        )
+        .await?
+        .attainment
+        .by_period(&client.slug)
+        .into_iter()
+        .map(|(key, attained)| (key.label, attained))
+        .collect();
     let (contact_draft, contact_errors) = contact.unwrap_or_default();
     let (contract_draft, effective_date, contract_errors) = match contract_form {
         Some(f) => f,
@@ -187,6 +209,7 @@ async fn page(
         models: SupportModel::ALL.iter().map(|m| m.as_str()).collect(),
         periods: BillingPeriod::ALL.iter().map(|p| p.as_str()).collect(),
         roles: ContactRole::ALL.iter().map(|r| r.as_str()).collect(),
+        attainment,
     })
 }
 

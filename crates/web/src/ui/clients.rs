@@ -139,6 +139,9 @@ struct ClientForm {
     models: Vec<&'static str>,
     periods: Vec<&'static str>,
     zones: &'static [String],
+    /// Where the .ics upload goes (editing only), and why the last one was refused.
+    import_action: Option<String>,
+    import_error: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -241,7 +244,69 @@ async fn form_page(
         models: SupportModel::ALL.iter().map(|m| m.as_str()).collect(),
         periods: BillingPeriod::ALL.iter().map(|p| p.as_str()).collect(),
         zones: timezone_names(),
+        import_action: None,
+        import_error: None,
     })
+}
+
+/// The stored client as its edit form shows it.
+fn edit_draft(c: &tend_store::clients::Client) -> ClientDraft {
+    ClientDraft {
+        name: c.name.clone(),
+        slug: c.slug.clone(),
+        timezone: c.timezone.clone(),
+        business_hours: c.hours.to_text(),
+        holidays: tend_domain::calendar::holidays_text(&c.holidays),
+        owner_email: c
+            .owner
+            .as_ref()
+            .map(|o| o.email.clone())
+            .unwrap_or_default(),
+        notes: c.notes.clone(),
+    }
+}
+
+async fn edit_page(
+    state: &AppState,
+    staff: &Staff,
+    slug: &str,
+    draft: ClientDraft,
+    errors: FieldErrors,
+    import_error: Option<String>,
+) -> Result<ClientForm, UiError> {
+    let mut form = form_page(
+        state,
+        staff,
+        false,
+        FormLinks::edit(slug),
+        draft,
+        ContractDraft::default(),
+        errors,
+    )
+    .await?;
+    form.import_action = Some(format!("/clients/{slug}/holidays/import"));
+    form.import_error = import_error;
+    Ok(form)
+}
+
+/// The edit form again, with why an .ics upload was refused (422).
+pub(super) async fn edit_with_import_error(
+    state: &AppState,
+    staff: &Staff,
+    client: &tend_store::clients::Client,
+    message: String,
+) -> Result<Response, UiError> {
+    refused(
+        &edit_page(
+            state,
+            staff,
+            &client.slug,
+            edit_draft(client),
+            FieldErrors::new(),
+            Some(message),
+        )
+        .await?,
+    )
 }
 
 pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Result<Response, UiError> {
@@ -327,25 +392,14 @@ pub async fn edit_form(
 ) -> Result<Response, UiError> {
     staff.require_write()?;
     let c = state.store.client_by_slug(&slug, false).await?;
-    let draft = ClientDraft {
-        name: c.name,
-        slug: c.slug.clone(),
-        timezone: c.timezone,
-        business_hours: c.hours.to_text(),
-        holidays: tend_domain::calendar::holidays_text(&c.holidays),
-        owner_email: c.owner.map(|o| o.email).unwrap_or_default(),
-        notes: c.notes,
-    };
-    let links = FormLinks::edit(&c.slug);
     render(
-        &form_page(
+        &edit_page(
             &state,
             &staff,
-            false,
-            links,
-            draft,
-            ContractDraft::default(),
+            &c.slug,
+            edit_draft(&c),
             FieldErrors::new(),
+            None,
         )
         .await?,
     )
@@ -373,17 +427,5 @@ pub async fn update(
         },
         Err(errors) => errors,
     };
-    let links = FormLinks::edit(&slug);
-    refused(
-        &form_page(
-            &state,
-            &staff,
-            false,
-            links,
-            draft,
-            ContractDraft::default(),
-            errors,
-        )
-        .await?,
-    )
+    refused(&edit_page(&state, &staff, &slug, draft, errors, None).await?)
 }

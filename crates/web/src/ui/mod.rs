@@ -3,10 +3,12 @@
 //! done by a signed-in owner or staff member and audited by the store.
 
 mod assets;
+mod attainment;
 mod client_page;
 mod clients;
 mod compose;
 mod error;
+mod holidays;
 mod login;
 mod outbox;
 mod plans;
@@ -83,6 +85,9 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox/{id}/retry", post(outbox::retry))
         .merge(releases::routes())
         .route("/plans", get(plans::list))
+        .route("/sla", get(attainment::show))
+        .route("/clients/{slug}/holidays/import", post(holidays::preview))
+        .route("/clients/{slug}/holidays", post(holidays::add))
         .route(
             "/plans/{code}/edit",
             get(plans::edit_form).post(plans::update),
