@@ -12,8 +12,7 @@
 //!   you posted every …" promise); every clock pauses while the ticket waits on the
 //!   client;
 //! - the first public reply stops the first-response clock; resolving the ticket stops
-//!   the resolution and next-update clocks (closing it does too, if it was never marked
-//!   resolved);
+//!   every clock still running (closing it does too, if it was never marked resolved);
 //! - a stopped clock keeps its outcome: reopening a ticket does not restart it.
 //!
 //! Events that make no sense for a clock (a second pause, a resume while running) are
@@ -153,10 +152,13 @@ fn apply_one(
             from: TicketStatus::WaitingOnClient,
             to,
         } if to.is_open() => clock.resume(m.at),
+        // Resolving or closing ends every clock: a ticket resolved without a public
+        // reply was answered by the fix itself, and a clock left running on a done
+        // ticket would count as a miss for ever.
         TicketChange::Status {
             to: TicketStatus::Resolved | TicketStatus::Closed,
             ..
-        } if kind != TargetKind::Response => clock.stop(m.at),
+        } => clock.stop(m.at),
         TicketChange::Status { .. } => Ok(()),
         TicketChange::PublicReply => match kind {
             TargetKind::Response => clock.stop(m.at),
@@ -381,6 +383,16 @@ mod tests {
         let clocks = ticket_clock_histories(&more, &with_updates());
         assert_eq!(clocks[1].1.stopped_at(), Some(at(20)));
         assert_eq!(clocks[2].1.stopped_at(), Some(at(20)));
+    }
+
+    #[test]
+    fn resolving_without_a_reply_stops_the_first_response_clock_too() {
+        let history = [
+            created(Severity::P2),
+            status(5, TicketStatus::New, TicketStatus::Resolved),
+        ];
+        let clocks = ticket_clock_histories(&history, &with_updates());
+        assert!(clocks.iter().all(|(_, c)| c.stopped_at() == Some(at(5))));
     }
 
     #[test]
