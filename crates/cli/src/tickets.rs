@@ -238,34 +238,15 @@ pub async fn email(
     let n = number(raw)?;
     let kind =
         TemplateKind::parse(template).map_err(|e| Failure::new(format!("--template: {e}")))?;
-    let contacts = store
-        .ticket_recipients(n)
+    let recipients = store
+        .choose_recipients(n, to)
         .await
         .not_found_as(|| format!("there is no ticket #{n}"))?;
-    if contacts.is_empty() {
+    if recipients.is_empty() {
         return Err(Failure::new(format!(
             "#{n}'s client has no contacts to email; add one first"
         )));
     }
-    let recipients = if to.is_empty() {
-        contacts
-    } else {
-        let mut chosen = Vec::new();
-        for email in to {
-            match contacts
-                .iter()
-                .find(|c| c.email.eq_ignore_ascii_case(email.trim()))
-            {
-                Some(c) => chosen.push(c.clone()),
-                None => {
-                    return Err(Failure::new(format!(
-                        "--to: {email} is not a contact of #{n}'s client"
-                    )))
-                }
-            }
-        }
-        chosen
-    };
     let stored = store.message_template(kind).await?;
     let context = store
         .message_context(n, &recipients, "Support team", jiff::Timestamp::now())

@@ -177,6 +177,34 @@ impl Store {
             .collect())
     }
 
+    /// The contacts named by email (any case), or every contact when none is named; an
+    /// email that is not one of the client's contacts is an error on `to`.
+    pub async fn choose_recipients(
+        &self,
+        number: i64,
+        emails: &[String],
+    ) -> Result<Vec<Recipient>> {
+        let contacts = self.ticket_recipients(number).await?;
+        if emails.is_empty() {
+            return Ok(contacts);
+        }
+        emails
+            .iter()
+            .map(|email| {
+                contacts
+                    .iter()
+                    .find(|c| c.email.eq_ignore_ascii_case(email.trim()))
+                    .cloned()
+                    .ok_or_else(|| {
+                        StoreError::invalid(
+                            "to",
+                            format!("{email} is not a contact of this client"),
+                        )
+                    })
+            })
+            .collect()
+    }
+
     /// The facts a template is rendered with for a ticket, its recipients and the
     /// person sending, as of `now` (the next update is due counted from now).
     pub async fn message_context(

@@ -150,28 +150,10 @@ pub async fn email(
             .map_err(|e| Problem::validation(&FieldErrors::single("template", e.to_string())))?,
         None => TemplateKind::Acknowledge,
     };
-    let contacts = state.store.ticket_recipients(ticket.number).await?;
-    let recipients: Vec<Recipient> = match &input.to {
-        None => contacts.clone(),
-        Some(emails) => {
-            let mut chosen = Vec::new();
-            for email in emails {
-                match contacts
-                    .iter()
-                    .find(|c| c.email.eq_ignore_ascii_case(email.trim()))
-                {
-                    Some(c) => chosen.push(c.clone()),
-                    None => {
-                        return Err(Problem::validation(&FieldErrors::single(
-                            "to",
-                            format!("{email} is not a contact of this client"),
-                        )))
-                    }
-                }
-            }
-            chosen
-        }
-    };
+    let recipients = state
+        .store
+        .choose_recipients(ticket.number, input.to.as_deref().unwrap_or_default())
+        .await?;
     let written = match (&input.subject, &input.body) {
         (Some(subject), Some(body)) => RenderedMessage {
             subject: subject.clone(),
