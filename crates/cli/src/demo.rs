@@ -278,7 +278,106 @@ pub struct DemoReport {
     pub clients: usize,
     pub contacts: usize,
     pub contracts: usize,
+    pub tickets: usize,
 }
+
+/// A demo request: what the agency is working on for its clients today.
+struct DemoTicket {
+    client: &'static str,
+    title: &'static str,
+    severity: &'static str,
+    source: &'static str,
+    owner: &'static str,
+    blocked_by: &'static str,
+    expected_outcome: &'static str,
+    next_action: &'static str,
+    business_risk: &'static str,
+    /// Status moves after opening, in order ("acknowledged", "in-progress", …).
+    moves: &'static [&'static str],
+    /// A public reply, if the client has heard back.
+    reply: &'static str,
+}
+
+const TICKETS: &[DemoTicket] = &[
+    DemoTicket {
+        client: "brightsmile-dental",
+        title: "New-patient bookings are not reaching the CRM",
+        severity: "p1",
+        source: "monitoring-alert",
+        owner: "maya@demo.tend",
+        blocked_by: "none",
+        expected_outcome: "Every online booking creates a GoHighLevel contact within a minute",
+        next_action: "Re-authorise the booking webhook and replay today's bookings",
+        business_risk: "high",
+        moves: &["acknowledged", "in-progress"],
+        reply: "Hi Kelsey, we saw bookings stop syncing at 8:40 and are on it. Next update within the hour.",
+    },
+    DemoTicket {
+        client: "brightsmile-dental",
+        title: "Add the UTM source to the booking form",
+        severity: "p3",
+        source: "email",
+        owner: "leo@demo.tend",
+        blocked_by: "#1",
+        expected_outcome: "Each new contact carries the ad campaign it came from",
+        next_action: "Map the hidden UTM field once the webhook is fixed",
+        business_risk: "low",
+        moves: &[],
+        reply: "",
+    },
+    DemoTicket {
+        client: "harper-academy",
+        title: "Course access emails go out twice after checkout",
+        severity: "p2",
+        source: "portal",
+        owner: "leo@demo.tend",
+        blocked_by: "none",
+        expected_outcome: "One access email per purchase",
+        next_action: "Waiting for the client to say which checkout page they changed",
+        business_risk: "medium",
+        moves: &["acknowledged", "waiting-on-client"],
+        reply: "Hi! Quick question to pin this down: did anything change on the checkout page last week?",
+    },
+    DemoTicket {
+        client: "keystone-realty",
+        title: "AI follow-up agent stopped answering new leads",
+        severity: "p0",
+        source: "phone",
+        owner: "maya@demo.tend",
+        blocked_by: "none",
+        expected_outcome: "Every new lead gets its first AI reply within 5 minutes",
+        next_action: "Rotate the expired OpenAI key and restart the follow-up workflow",
+        business_risk: "high",
+        moves: &["acknowledged"],
+        reply: "",
+    },
+    DemoTicket {
+        client: "glow-med-spa",
+        title: "Review requests should wait 2 days after a treatment",
+        severity: "p3",
+        source: "email",
+        owner: "",
+        blocked_by: "",
+        expected_outcome: "",
+        next_action: "",
+        business_risk: "",
+        moves: &[],
+        reply: "",
+    },
+    DemoTicket {
+        client: "ledgerly",
+        title: "Monthly revenue dashboard shows last month's numbers",
+        severity: "p2",
+        source: "proactive-finding",
+        owner: "maya@demo.tend",
+        blocked_by: "none",
+        expected_outcome: "The dashboard refreshes by 7:00 every day",
+        next_action: "Fix the scheduled refresh's timezone",
+        business_risk: "medium",
+        moves: &["acknowledged", "in-progress", "resolved"],
+        reply: "Fixed: the refresh ran on UTC midnight; it now runs at 6:30 your time.",
+    },
+];
 
 /// The sign-in hint printed by `tend demo` and `tend serve --demo`.
 pub fn sign_in_hint() -> String {
@@ -316,7 +415,39 @@ pub async fn load(store: &Store) -> Result<DemoReport, Failure> {
         report.contacts += contacts;
         report.contracts += contracts;
     }
+    report.tickets = add_tickets(store, &actor).await?;
     Ok(report)
+}
+
+async fn add_tickets(store: &Store, actor: &Actor) -> Result<usize, Failure> {
+    use tend_domain::ticket::{TicketDraft, TicketStatus};
+    use tend_store::tickets::Visibility;
+    for t in TICKETS {
+        let draft = TicketDraft {
+            client: t.client.into(),
+            title: t.title.into(),
+            severity: t.severity.into(),
+            source: t.source.into(),
+            owner_email: t.owner.into(),
+            blocked_by: t.blocked_by.into(),
+            expected_outcome: t.expected_outcome.into(),
+            next_action: t.next_action.into(),
+            business_risk: t.business_risk.into(),
+            ..Default::default()
+        }
+        .parse()?;
+        let number = store.create_ticket(actor, &draft).await?.number;
+        if !t.reply.is_empty() {
+            store
+                .add_message(actor, None, number, Visibility::Public, t.reply)
+                .await?;
+        }
+        for word in t.moves {
+            let status = TicketStatus::parse(word).map_err(|e| Failure::new(e.to_string()))?;
+            store.set_ticket_status(actor, number, status).await?;
+        }
+    }
+    Ok(TICKETS.len())
 }
 
 /// For `tend serve --demo`: loads demo data into an empty database and returns the

@@ -106,8 +106,8 @@ async fn with_store(command: Command, store: &tend_store::Store) -> Result<Strin
         Command::Demo => {
             let report = demo::load(store).await?;
             let mut out = format!(
-                "Loaded demo data: {} users, {} clients, {} contacts, {} contracts.\n",
-                report.users, report.clients, report.contacts, report.contracts
+                "Loaded demo data: {} users, {} clients, {} contacts, {} contracts, {} tickets.\n",
+                report.users, report.clients, report.contacts, report.contracts, report.tickets
             );
             if !report.existing_users.is_empty() {
                 out.push_str(&format!(
