@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     plan::{text_enum, Severity},
+    slug::Slug,
     timezone::Timezone,
+    FieldErrors,
 };
 
 text_enum!(
@@ -353,6 +355,149 @@ pub fn heartbeat_state(beat: &Heartbeat, facts: &PingFacts, now_ms: i64) -> Chec
     }
 }
 
+/// When the watcher must look at a check again: at its deadline while up, at its down
+/// time while late, never while new, down or paused (only a ping or a person moves it
+/// then).
+pub fn next_wake(state: CheckState, deadlines: Option<Deadlines>) -> Option<i64> {
+    match (state, deadlines) {
+        (CheckState::Up, Some(d)) => Some(d.due_at),
+        (CheckState::Late, Some(d)) => Some(d.down_at),
+        _ => None,
+    }
+}
+
+/// A heartbeat check as a form, the API or the CLI sends it: text fields, parsed by
+/// [`CheckDraft::parse`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CheckDraft {
+    /// The client's slug.
+    pub client: String,
+    pub name: String,
+    /// The check's slug in slug ping URLs; empty: made from the name.
+    pub slug: String,
+    /// The workflow it watches ("lead sync from Typeform to HubSpot").
+    pub workflow: String,
+    /// revenue-critical, customer-facing or internal; empty: internal.
+    pub criticality: String,
+    /// "5m", "1h", "1d"; empty when a cron expression is given.
+    pub period: String,
+    /// A cron expression, instead of a period.
+    pub cron: String,
+    /// The cron expression's IANA timezone; empty: UTC.
+    pub timezone: String,
+    /// Grace time after each deadline; empty: 1 hour.
+    pub grace: String,
+}
+
+/// A heartbeat check that passed [`CheckDraft::parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckInput {
+    pub client: Slug,
+    pub name: String,
+    pub slug: String,
+    pub workflow: String,
+    pub criticality: Criticality,
+    pub heartbeat: Heartbeat,
+}
+
+impl CheckDraft {
+    pub fn parse(&self) -> Result<CheckInput, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let client = e.check("client", Slug::parse(&self.client));
+        let name = self.name.trim().to_string();
+        if name.is_empty() {
+            e.add("name", "is required");
+        } else if name.chars().count() > 200 {
+            e.add("name", "must be at most 200 characters");
+        }
+        let slug = match self.slug.trim() {
+            "" => check_slug_from(&name),
+            s => s.to_string(),
+        };
+        if !name.is_empty() && !crate::ping_url::is_valid_check_slug(&slug) {
+            e.add(
+                "slug",
+                "may contain only lowercase letters, digits, hyphens and underscores (at most 100)",
+            );
+        }
+        let workflow = self.workflow.trim().to_string();
+        if workflow.chars().count() > 500 {
+            e.add("workflow", "must be at most 500 characters");
+        }
+        let criticality = match self.criticality.trim() {
+            "" => Some(Criticality::Internal),
+            s => e.check("criticality", Criticality::parse(s)),
+        };
+        let schedule = match (self.period.trim(), self.cron.trim()) {
+            ("", "") => {
+                e.add(
+                    "period",
+                    "give a period (for example 5m) or a cron expression",
+                );
+                None
+            }
+            (p, "") => e
+                .check("period", parse_interval(p))
+                .map(|period_ms| Schedule::Period { period_ms }),
+            ("", c) => {
+                let expr = e.check("cron", CronExpr::parse(c));
+                let tz = match self.timezone.trim() {
+                    "" => Timezone::parse("UTC").ok(),
+                    t => e.check("timezone", Timezone::parse(t)),
+                };
+                match (expr, tz) {
+                    (Some(expr), Some(tz)) => Some(Schedule::Cron { expr, tz }),
+                    _ => None,
+                }
+            }
+            _ => {
+                e.add(
+                    "cron",
+                    "give either a period or a cron expression, not both",
+                );
+                None
+            }
+        };
+        let grace = match self.grace.trim() {
+            "" => Some(AUTO_GRACE_MS),
+            g => e.check("grace", parse_interval(g)),
+        };
+        match (client, criticality, schedule, grace) {
+            (Some(client), Some(criticality), Some(schedule), Some(grace_ms)) if e.is_empty() => {
+                Ok(CheckInput {
+                    client,
+                    name,
+                    slug,
+                    workflow,
+                    criticality,
+                    heartbeat: Heartbeat { schedule, grace_ms },
+                })
+            }
+            _ => Err(e),
+        }
+    }
+}
+
+/// A check slug from its name: "Lead sync (HubSpot)" -> "lead-sync-hubspot".
+pub fn check_slug_from(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let trimmed = out.trim_end_matches('-');
+    trimmed
+        .chars()
+        .take(100)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
+}
+
 /// Run time of a job: the gap between its start and the success or failure that ends
 /// it, when the two are less than 72 hours apart (older starts are taken as unrelated).
 pub fn run_duration_ms(started_at: i64, ended_at: i64) -> Option<i64> {
@@ -618,6 +763,71 @@ mod tests {
         assert!(key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn drafts_parse_or_say_what_is_wrong() {
+        let draft = CheckDraft {
+            client: "acme".into(),
+            name: "Lead sync (HubSpot)".into(),
+            period: "5m".into(),
+            grace: "1m".into(),
+            criticality: "revenue-critical".into(),
+            ..Default::default()
+        };
+        let input = draft.parse().unwrap();
+        assert_eq!(input.slug, "lead-sync-hubspot");
+        assert_eq!(input.criticality, Criticality::RevenueCritical);
+        assert_eq!(input.heartbeat, every(5 * MINUTE_MS, MINUTE_MS));
+        let cron = CheckDraft {
+            period: String::new(),
+            cron: "0 9 * * 1-5".into(),
+            timezone: "Europe/Berlin".into(),
+            ..draft.clone()
+        }
+        .parse()
+        .unwrap();
+        assert!(matches!(cron.heartbeat.schedule, Schedule::Cron { .. }));
+        let errors = CheckDraft {
+            client: "Not A Slug".into(),
+            name: String::new(),
+            period: "soon".into(),
+            cron: "* * *".into(),
+            criticality: "urgent".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap_err();
+        for field in ["client", "name", "cron", "criticality"] {
+            assert!(errors.get(field).is_some(), "{field}: {errors:?}");
+        }
+        let errors = CheckDraft {
+            cron: "nonsense".into(),
+            period: String::new(),
+            ..draft
+        }
+        .parse()
+        .unwrap_err();
+        assert!(errors.get("cron").is_some());
+    }
+
+    #[test]
+    fn the_watcher_wakes_at_the_next_deadline() {
+        let d = Some(Deadlines {
+            due_at: 10,
+            down_at: 20,
+        });
+        assert_eq!(next_wake(CheckState::Up, d), Some(10));
+        assert_eq!(next_wake(CheckState::Late, d), Some(20));
+        assert_eq!(next_wake(CheckState::Down, d), None);
+        assert_eq!(next_wake(CheckState::New, None), None);
+    }
+
+    #[test]
+    fn check_slugs_from_names() {
+        assert_eq!(check_slug_from("Nightly DB backup!"), "nightly-db-backup");
+        assert_eq!(check_slug_from("  ---  "), "");
+        assert_eq!(check_slug_from("a_b c"), "a_b-c");
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod row;
 pub mod audit;
 pub mod backup;
 pub mod changes;
+pub mod checks;
 pub mod clients;
 pub mod contacts;
 pub mod contracts;

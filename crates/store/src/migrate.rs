@@ -35,6 +35,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_changes.sql"),
         postgres: include_str!("../migrations/postgres/0004_changes.sql"),
     },
+    Migration {
+        version: 7,
+        name: "checks",
+        sqlite: include_str!("../migrations/sqlite/0007_checks.sql"),
+        postgres: include_str!("../migrations/postgres/0007_checks.sql"),
+    },
 ];
 
 /// What a migration run did, for the CLI and the start-up log.
