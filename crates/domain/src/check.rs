@@ -366,6 +366,73 @@ pub fn next_wake(state: CheckState, deadlines: Option<Deadlines>) -> Option<i64>
     }
 }
 
+/// What an alert about a check says, written once for the ticket and the email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertFacts<'a> {
+    pub check_name: &'a str,
+    pub client_name: &'a str,
+    pub workflow: &'a str,
+    pub criticality: Criticality,
+    /// "every 5m", "0 9 * * 1-5 (Europe/Berlin)".
+    pub schedule: &'a str,
+    pub grace_ms: i64,
+    pub last_ping_at: Option<i64>,
+    pub last_failed: bool,
+    /// When the check changed state.
+    pub at: i64,
+}
+
+fn utc_text(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|_| ms.to_string())
+}
+
+/// The ticket title and body for a check that went down: what was expected and what
+/// happened.
+pub fn down_alert(f: &AlertFacts<'_>) -> (String, String) {
+    let title = format!("Check down: {} ({})", f.check_name, f.client_name);
+    let watched = if f.workflow.is_empty() {
+        String::new()
+    } else {
+        format!("Workflow: {}\n", f.workflow)
+    };
+    let expected = format!(
+        "Expected: a ping {} with {} grace.",
+        f.schedule,
+        format_interval(f.grace_ms)
+    );
+    let happened = match (f.last_ping_at, f.last_failed) {
+        (Some(last), true) => format!(
+            "What happened: the workflow reported a failure at {}.",
+            utc_text(last)
+        ),
+        (Some(last), false) => format!(
+            "What happened: no ping since {}; the grace time ran out at {}.",
+            utc_text(last),
+            utc_text(f.at)
+        ),
+        (None, _) => format!(
+            "What happened: a run started but did not finish before {}.",
+            utc_text(f.at)
+        ),
+    };
+    let body = format!(
+        "{watched}Criticality: {}\n{expected}\n{happened}",
+        f.criticality.label()
+    );
+    (title, body)
+}
+
+/// The note added to a monitoring ticket when its check is up again.
+pub fn recovery_note(f: &AlertFacts<'_>) -> String {
+    format!(
+        "Recovered: {} is up again (ping received {}).",
+        f.check_name,
+        utc_text(f.last_ping_at.unwrap_or(f.at))
+    )
+}
+
 /// A heartbeat check as a form, the API or the CLI sends it: text fields, parsed by
 /// [`CheckDraft::parse`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -821,6 +888,38 @@ mod tests {
         assert_eq!(next_wake(CheckState::Late, d), Some(20));
         assert_eq!(next_wake(CheckState::Down, d), None);
         assert_eq!(next_wake(CheckState::New, None), None);
+    }
+
+    #[test]
+    fn alerts_say_what_was_expected_and_what_happened() {
+        let facts = AlertFacts {
+            check_name: "Lead sync",
+            client_name: "Acme",
+            workflow: "Typeform to HubSpot",
+            criticality: Criticality::RevenueCritical,
+            schedule: "every 5m",
+            grace_ms: MINUTE_MS,
+            last_ping_at: Some(0),
+            last_failed: false,
+            at: 6 * MINUTE_MS,
+        };
+        let (title, body) = down_alert(&facts);
+        assert_eq!(title, "Check down: Lead sync (Acme)");
+        assert!(
+            body.contains("Expected: a ping every 5m with 1m grace."),
+            "{body}"
+        );
+        assert!(
+            body.contains("no ping since 1970-01-01 00:00:00 UTC"),
+            "{body}"
+        );
+        assert!(body.contains("Workflow: Typeform to HubSpot"), "{body}");
+        let failed = AlertFacts {
+            last_failed: true,
+            ..facts.clone()
+        };
+        assert!(down_alert(&failed).1.contains("reported a failure"));
+        assert!(recovery_note(&facts).starts_with("Recovered: Lead sync is up again"));
     }
 
     #[test]

@@ -815,3 +815,182 @@ async fn record_one(tx: &mut Tx, ping: &IncomingPing, keep: i64) -> Result<PingO
     }
     Ok(PingOutcome::Stored { created })
 }
+
+/// A flip and its client's owner: id, check, at, old, new, reason, owner.
+type FlipRow = (i64, i64, i64, String, String, String, Option<i64>);
+
+/// A state change waiting for its alert, with the check it belongs to.
+#[derive(Debug, Clone)]
+pub struct PendingFlip {
+    pub flip: Flip,
+    pub check: Check,
+    /// The client's technical owner, who hears about it first.
+    pub client_owner_id: Option<i64>,
+}
+
+/// What a flip does to the check's monitoring ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlipAlert {
+    /// Open a ticket, or add to the one still open for this check.
+    Down {
+        title: String,
+        body: String,
+        severity: tend_domain::plan::Severity,
+    },
+    /// Add a note to the open ticket, if any.
+    Recovered { note: String },
+    /// Nothing to record (late, paused, resumed, ...).
+    Quiet,
+}
+
+impl Store {
+    /// Flips not yet handled by the alert job, oldest first.
+    pub async fn pending_flips(&self, limit: i64) -> Result<Vec<PendingFlip>> {
+        let rows: Vec<FlipRow> = with_pool!(&self.db, p => sqlx::query_as(
+            "SELECT f.id, f.check_id, f.at, f.old_state, f.new_state, f.reason, c.owner_id FROM check_flips f \
+             JOIN checks ch ON ch.id = f.check_id JOIN clients c ON c.id = ch.client_id \
+             WHERE f.handled_at IS NULL ORDER BY f.id LIMIT $1")
+            .bind(limit).fetch_all(p).await)?;
+        let mut pending = Vec::with_capacity(rows.len());
+        for (id, check_id, at, old, new, reason, client_owner_id) in rows {
+            let sql = format!("{CHECK_SELECT} WHERE ch.id = $1");
+            let check = with_pool!(&self.db, p => match sqlx::query(&sql).bind(check_id).fetch_optional(p).await? {
+                Some(r) => check_from_row(&r),
+                None => Err(StoreError::NotFound("check")),
+            })?;
+            pending.push(PendingFlip {
+                flip: Flip {
+                    id,
+                    check_id,
+                    at,
+                    old_state: parsed("old_state", CheckState::parse(&old))?,
+                    new_state: parsed("new_state", CheckState::parse(&new))?,
+                    reason,
+                },
+                check,
+                client_owner_id,
+            });
+        }
+        Ok(pending)
+    }
+
+    /// Handles one flip in one transaction: marks it handled (only one instance gets
+    /// to), opens or updates the check's monitoring ticket, and queues `messages` in the
+    /// outbox, tied to that ticket. Returns `None` when another instance handled it
+    /// first (nothing is written then), else the ticket touched, if any.
+    pub async fn settle_flip(
+        &self,
+        pending: &PendingFlip,
+        alert: &FlipAlert,
+        messages: &[crate::outbox::NewMessage],
+        now: i64,
+    ) -> Result<Option<Option<i64>>> {
+        let check = &pending.check;
+        let actor = Actor::system("monitoring");
+        let mut tx = self.begin().await?;
+        let claimed = with_tx!(&mut tx, c => sqlx::query(
+            "UPDATE check_flips SET handled_at = $1 WHERE id = $2 AND handled_at IS NULL")
+            .bind(now).bind(pending.flip.id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if claimed == 0 {
+            return Ok(None);
+        }
+        let current: Option<i64> = with_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT alert_ticket_id FROM checks WHERE id = $1")
+            .bind(check.id).fetch_one(&mut *c).await)?;
+        let open_ticket = match current {
+            Some(number) => {
+                let status: String = with_tx!(&mut tx, c => sqlx::query_scalar(
+                    "SELECT status FROM tickets WHERE id = $1").bind(number).fetch_one(&mut *c).await)?;
+                parsed("status", tend_domain::ticket::TicketStatus::parse(&status))?
+                    .is_open()
+                    .then_some(number)
+            }
+            None => None,
+        };
+        let note = |body: &str| body.chars().take(20_000).collect::<String>();
+        let ticket = match alert {
+            FlipAlert::Down {
+                title,
+                body,
+                severity,
+            } => match open_ticket {
+                Some(number) => {
+                    let text = note(&format!("Down again.\n{body}"));
+                    crate::tickets::insert_message(
+                        &mut tx,
+                        &actor,
+                        None,
+                        (number, check.client_id),
+                        crate::tickets::Visibility::Internal,
+                        &text,
+                        now,
+                    )
+                    .await?;
+                    Some(number)
+                }
+                None => {
+                    let input = tend_domain::ticket::TicketInput {
+                        client: parsed(
+                            "client_slug",
+                            tend_domain::slug::Slug::parse(&check.client_slug),
+                        )?,
+                        title: title.chars().take(200).collect(),
+                        description: note(body),
+                        source: Some(tend_domain::ticket::TicketSource::MonitoringAlert),
+                        severity: Some(*severity),
+                        owner_email: None,
+                        dependencies: Default::default(),
+                        expected_outcome: format!("{} is up and pinging on schedule", check.name),
+                        next_action: "Find out why the workflow stopped and fix it".into(),
+                        acceptance_test: String::new(),
+                        business_risk: None,
+                        revenue_impact: None,
+                        customer_effect: None,
+                        launch_deadline: None,
+                    };
+                    let number = self
+                        .insert_ticket(
+                            &mut tx,
+                            &actor,
+                            check.client_id,
+                            pending.client_owner_id,
+                            &[],
+                            &input,
+                            now,
+                        )
+                        .await?;
+                    with_tx!(&mut tx, c => sqlx::query(
+                        "UPDATE checks SET alert_ticket_id = $1 WHERE id = $2")
+                        .bind(number).bind(check.id).execute(&mut *c).await.map(|_| ()))?;
+                    Some(number)
+                }
+            },
+            FlipAlert::Recovered { note: text } => match open_ticket {
+                Some(number) => {
+                    crate::tickets::insert_message(
+                        &mut tx,
+                        &actor,
+                        None,
+                        (number, check.client_id),
+                        crate::tickets::Visibility::Internal,
+                        &note(text),
+                        now,
+                    )
+                    .await?;
+                    Some(number)
+                }
+                None => None,
+            },
+            FlipAlert::Quiet => None,
+        };
+        for message in messages {
+            let message = crate::outbox::NewMessage {
+                ticket_id: ticket.or(message.ticket_id),
+                ..message.clone()
+            };
+            crate::outbox::enqueue(&mut tx, &message, now).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(ticket))
+    }
+}

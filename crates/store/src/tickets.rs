@@ -372,13 +372,33 @@ impl Store {
         let blockers = self.checked_blockers(None, &input.dependencies).await?;
         let now = now_ms();
         let mut tx = self.begin().await?;
-        let number: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+        let number = self
+            .insert_ticket(&mut tx, actor, client.id, owner, &blockers, input, now)
+            .await?;
+        tx.commit().await?;
+        self.ticket(number).await
+    }
+
+    /// Writes a new ticket inside the caller's transaction (with its history and audit
+    /// entry); the client, owner and blockers are already checked. Returns its number.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn insert_ticket(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        client_id: i64,
+        owner: Option<i64>,
+        blockers: &[i64],
+        input: &TicketInput,
+        now: i64,
+    ) -> Result<i64> {
+        let number: i64 = with_tx!(tx, c => sqlx::query_scalar(
             "INSERT INTO tickets (public_id, client_id, title, description, source, severity, status, owner_id, expected_outcome, \
              next_action, acceptance_test, business_risk, revenue_impact, customer_effect, launch_deadline, dependencies_stated, \
              missing_facts, created_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id")
             .bind(random_hex(16))
-            .bind(client.id)
+            .bind(client_id)
             .bind(&input.title)
             .bind(&input.description)
             .bind(input.source.map(|s| s.as_str()))
@@ -397,37 +417,27 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *c)
             .await)?;
-        self.write_dependencies(&mut tx, number, &blockers).await?;
-        record_event_at(&mut tx, number, now, "created", None, Some("new"), actor).await?;
+        self.write_dependencies(tx, number, blockers).await?;
+        record_event_at(tx, number, now, "created", None, Some("new"), actor).await?;
         if let Some(s) = input.severity {
-            record_event_at(
-                &mut tx,
-                number,
-                now,
-                "severity",
-                None,
-                Some(s.as_str()),
-                actor,
-            )
-            .await?;
+            record_event_at(tx, number, now, "severity", None, Some(s.as_str()), actor).await?;
         }
         let after = fields(input);
         audit::record(
-            &mut tx,
+            tx,
             actor,
             Change {
                 action: Action::Create,
                 entity: "ticket",
                 entity_id: Some(number),
-                client_id: Some(client.id),
+                client_id: Some(client_id),
                 summary: format!("opened ticket #{number}: {}", input.title),
                 before: &[],
                 after: &after,
             },
         )
         .await?;
-        tx.commit().await?;
-        self.ticket(number).await
+        Ok(number)
     }
 
     pub async fn ticket(&self, number: i64) -> Result<Ticket> {
@@ -584,44 +594,18 @@ impl Store {
         let ticket = self.ticket(number).await?;
         let now = now_ms();
         let mut tx = self.begin().await?;
-        let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
-            "INSERT INTO ticket_messages (ticket_id, visibility, author_label, author_user_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-            .bind(number).bind(visibility.as_str()).bind(&actor.label).bind(author_user).bind(body).bind(now)
-            .fetch_one(&mut *c).await)?;
-        if visibility == Visibility::Public {
-            with_tx!(&mut tx, c => sqlx::query("UPDATE tickets SET first_response_at = COALESCE(first_response_at, $1), updated_at = $1 WHERE id = $2")
-                .bind(now).bind(number).execute(&mut *c).await.map(|r| r.rows_affected()))?;
-            record_event(&mut tx, number, "public-reply", None, None, actor).await?;
-        }
-        audit::record(
+        let message = insert_message(
             &mut tx,
             actor,
-            Change {
-                action: Action::Create,
-                entity: "ticket_message",
-                entity_id: Some(id),
-                client_id: Some(ticket.client_id),
-                summary: format!(
-                    "added a{} to ticket #{number}",
-                    if visibility == Visibility::Public {
-                        " public reply"
-                    } else {
-                        "n internal note"
-                    }
-                ),
-                before: &[],
-                after: &[],
-            },
+            author_user,
+            (number, ticket.client_id),
+            visibility,
+            body,
+            now,
         )
         .await?;
         tx.commit().await?;
-        Ok(Message {
-            id,
-            visibility: visibility.as_str().into(),
-            author: actor.label.clone(),
-            body: body.into(),
-            created_at: now,
-        })
+        Ok(message)
     }
 
     pub async fn ticket_messages(&self, number: i64) -> Result<Vec<Message>> {
@@ -1160,4 +1144,54 @@ fn ticket_filter_sql(filter: &TicketFilter) -> (String, Vec<Bind>) {
         conds.push(INCOMPLETE_SQL.into());
     }
     (conds.join(" AND "), binds)
+}
+
+/// Writes a message on a ticket (`(number, client id)`) inside the caller's
+/// transaction; a public reply counts as the first response. Audited.
+pub(crate) async fn insert_message(
+    tx: &mut Tx,
+    actor: &Actor,
+    author_user: Option<i64>,
+    (number, client_id): (i64, i64),
+    visibility: Visibility,
+    body: &str,
+    now: i64,
+) -> Result<Message> {
+    let id: i64 = with_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO ticket_messages (ticket_id, visibility, author_label, author_user_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+        .bind(number).bind(visibility.as_str()).bind(&actor.label).bind(author_user).bind(body).bind(now)
+        .fetch_one(&mut *c).await)?;
+    if visibility == Visibility::Public {
+        with_tx!(tx, c => sqlx::query("UPDATE tickets SET first_response_at = COALESCE(first_response_at, $1), updated_at = $1 WHERE id = $2")
+            .bind(now).bind(number).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        record_event(tx, number, "public-reply", None, None, actor).await?;
+    }
+    audit::record(
+        tx,
+        actor,
+        Change {
+            action: Action::Create,
+            entity: "ticket_message",
+            entity_id: Some(id),
+            client_id: Some(client_id),
+            summary: format!(
+                "added a{} to ticket #{number}",
+                if visibility == Visibility::Public {
+                    " public reply"
+                } else {
+                    "n internal note"
+                }
+            ),
+            before: &[],
+            after: &[],
+        },
+    )
+    .await?;
+    Ok(Message {
+        id,
+        visibility: visibility.as_str().into(),
+        author: actor.label.clone(),
+        body: body.into(),
+        created_at: now,
+    })
 }
