@@ -518,6 +518,37 @@ impl Store {
         self.check(uuid).await
     }
 
+    /// Deletes a check (audited): its ping URL stops answering; its pings and flips
+    /// stay for the record.
+    pub async fn delete_check(&self, actor: &Actor, uuid: &str) -> Result<()> {
+        let check = self.check(uuid).await?;
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let deleted = with_tx!(&mut tx, c => sqlx::query(
+            "UPDATE checks SET deleted_at = $1, next_due_at = NULL, updated_at = $1 WHERE id = $2 AND deleted_at IS NULL")
+            .bind(now).bind(check.id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if deleted == 0 {
+            return Err(StoreError::NotFound("check"));
+        }
+        let before = [("name", check.name.clone()), ("slug", check.slug.clone())];
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Delete,
+                entity: "check",
+                entity_id: Some(check.id),
+                client_id: Some(check.client_id),
+                summary: format!("deleted check \"{}\"", check.name),
+                before: &before,
+                after: &[],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// A check's pings, newest first.
     pub async fn check_pings(&self, check_id: i64, page: PageRequest) -> Result<Page<Ping>> {
         let items = with_pool!(&self.db, p => {

@@ -1,5 +1,5 @@
 //! The REST API under `/api/v1`: clients, contacts, contracts, plans, tickets, change
-//! records and releases, the backlog, the audit log and the OpenAPI document. Every
+//! records and releases, heartbeat checks, the backlog, the audit log and the OpenAPI document. Every
 //! handler is thin (read the request into a draft, call the store, render JSON) and
 //! every error is an RFC 9457 problem document.
 
@@ -7,6 +7,7 @@ mod audit;
 mod backlog;
 mod body;
 mod changes;
+mod checks;
 mod clients;
 mod contacts;
 mod contracts;
@@ -98,6 +99,7 @@ pub fn routes() -> Router<AppState> {
             axum::routing::put(tickets::put_post_mortem),
         )
         .merge(changes::routes())
+        .merge(checks::routes())
         .route("/backlog", get(backlog::list))
         .route("/audit", get(audit::list))
         .route("/outbox", get(outbox::list))
