@@ -3,6 +3,7 @@
 //! done by a signed-in owner or staff member and audited by the store.
 
 mod assets;
+mod checks;
 mod client_page;
 mod clients;
 mod error;
@@ -67,6 +68,7 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox", get(outbox::list))
         .route("/outbox/{id}/retry", post(outbox::retry))
         .merge(releases::routes())
+        .merge(checks::routes())
         .route("/plans", get(plans::list))
         .route(
             "/plans/{code}/edit",
