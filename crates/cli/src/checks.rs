@@ -87,6 +87,15 @@ pub async fn list(
     Ok(out)
 }
 
+/// Prints a client's ping key (made on first use).
+pub async fn key(store: &Store, client: &str) -> Result<String, Failure> {
+    let found = store
+        .client_by_slug(client, false)
+        .await
+        .not_found_as(|| format!("there is no client {client}"))?;
+    Ok(format!("{}\n", store.client_ping_key(found.id).await?))
+}
+
 pub async fn set_paused(store: &Store, uuid: &str, paused: bool) -> Result<String, Failure> {
     let check = store
         .set_check_paused(&actor(), uuid, paused)

@@ -519,6 +519,12 @@ Examples:
         #[arg(long)]
         state: Option<String>,
     },
+    /// Print a client's ping key, for slug URLs: /ping/<ping-key>/<slug>
+    Key {
+        /// The client's slug
+        #[arg(long)]
+        client: String,
+    },
     /// Pause a check: no alerts until its next ping or until resumed
     Pause {
         /// The check's UUID

@@ -299,6 +299,7 @@ async fn check(
         CheckCommand::List { client, state } => {
             checks::list(store, client.as_deref(), state.as_deref()).await
         }
+        CheckCommand::Key { client } => checks::key(store, &client).await,
         CheckCommand::Pause { uuid } => checks::set_paused(store, &uuid, true).await,
         CheckCommand::Resume { uuid } => checks::set_paused(store, &uuid, false).await,
     }

@@ -560,6 +560,11 @@ fn a_check_is_added_pinged_paused_and_resumed_from_the_command_line() {
         unknown.error_line(),
         "error: there is no check 5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278"
     );
+    let key = tend
+        .run(&["check", "key", "--client", "acme-dental"])
+        .ok()
+        .stdout;
+    assert_eq!(key.trim().len(), 22, "{key}");
     let bad_signal = tend.run(&["ping", uuid, "stop"]).fails();
     assert!(bad_signal.error_line().contains("not a signal"));
 }

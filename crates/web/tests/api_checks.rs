@@ -85,6 +85,8 @@ story!(
             .expect(StatusCode::OK)
             .body;
         assert_eq!(shown["state"], "up");
+        let slug_path = shown["slug_ping_path"].as_str().unwrap();
+        assert!(slug_path.starts_with("/ping/") && slug_path.ends_with("/lead-sync"));
         let pings = api
             .get(&format!("/checks/{uuid}/pings"))
             .await

@@ -43,6 +43,9 @@ pub struct CheckView {
     pub schedule: String,
     /// `/ping/<uuid>`, to append to this Tend's address.
     pub ping_path: String,
+    /// `/ping/<ping-key>/<slug>` (the client's ping key); given by GET `/checks/{uuid}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slug_ping_path: Option<String>,
 }
 
 impl From<Check> for CheckView {
@@ -50,6 +53,7 @@ impl From<Check> for CheckView {
         Self {
             schedule: check.schedule_text(),
             ping_path: format!("/ping/{}", check.uuid),
+            slug_ping_path: None,
             check,
         }
     }
@@ -132,7 +136,7 @@ pub async fn create(
     Ok(created(location, CheckView::from(check)))
 }
 
-/// One check with its state, last ping and next deadline.
+/// One check with its state, last ping, next deadline and both ping paths.
 #[utoipa::path(get, path = "/checks/{uuid}", tag = "checks", operation_id = "getCheck",
     params(("uuid" = String, Path, description = "The check's UUID")),
     responses((status = 200, description = "The check", body = serde_json::Value)))]
@@ -141,7 +145,12 @@ pub async fn show(
     _caller: ApiCaller,
     PathText(uuid): PathText,
 ) -> Result<Json<CheckView>, Problem> {
-    Ok(Json(load(&state.store, &uuid).await?.into()))
+    let check = load(&state.store, &uuid).await?;
+    let key = state.store.client_ping_key(check.client_id).await?;
+    let slug_path = format!("/ping/{key}/{}", check.slug);
+    let mut view = CheckView::from(check);
+    view.slug_ping_path = Some(slug_path);
+    Ok(Json(view))
 }
 
 /// Delete a check: its ping URL answers 404 from now on.

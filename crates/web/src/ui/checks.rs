@@ -170,6 +170,7 @@ struct CheckPage {
     row: Row,
     grace: String,
     ping_path: String,
+    slug_ping_path: String,
     pings: Page<PingRow>,
     flips: Vec<FlipRow>,
     prev_link: String,
@@ -198,6 +199,7 @@ pub async fn show(
     Query(q): Query<CheckQuery>,
 ) -> Result<Response, UiError> {
     let check = load(&state, &uuid).await?;
+    let key = state.store.client_ping_key(check.client_id).await?;
     let tz = staff.user.timezone.clone();
     let pings = state
         .store
@@ -216,6 +218,7 @@ pub async fn show(
         nav: Nav::new(&staff, "checks"),
         grace: format_interval(check.grace_ms),
         ping_path: format!("/ping/{}", check.uuid),
+        slug_ping_path: format!("/ping/{key}/{}", check.slug),
         pings: pings.map(|p| PingRow {
             at: local_time(p.at, &tz),
             duration: p.duration_ms.map(|d| format_interval(d.max(1_000))),
