@@ -124,6 +124,20 @@ Examples:
     /// SLA: attainment (share met within target) and a scan for warnings and breaches
     #[command(subcommand)]
     Sla(SlaCommand),
+    /// Heartbeat checks: add, list, pause, resume
+    #[command(subcommand)]
+    Check(CheckCommand),
+    /// Record a ping for a check, as its ping URL would: a quick test
+    #[command(after_help = "\
+Examples:
+  tend ping 5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278          a success
+  tend ping 5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278 fail     a failure (also: start, log, 0-255)")]
+    Ping {
+        /// The check's UUID (the last part of its ping URL)
+        uuid: String,
+        /// start, fail, log or an exit status 0-255; none is a success
+        signal: Option<String>,
+    },
     /// The ranked backlog of open tickets, across clients or for one
     #[command(after_help = "\
 Examples:
@@ -533,6 +547,69 @@ Example:
     MarkReleased {
         /// The release id
         id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Add a heartbeat check for a client and print its ping URL
+    #[command(after_help = "\
+Examples:
+  tend check add --client acme --name \"lead sync\" --period 5m --grace 1m
+  tend check add --client acme --name backups --cron \"0 2 * * *\" --tz Europe/Berlin --grace 30m")]
+    Add {
+        /// The client's slug
+        #[arg(long)]
+        client: String,
+        /// What people call it
+        #[arg(long)]
+        name: String,
+        /// Its slug in slug ping URLs (default: made from the name)
+        #[arg(long)]
+        slug: Option<String>,
+        /// The workflow it watches
+        #[arg(long)]
+        workflow: Option<String>,
+        /// revenue-critical, customer-facing or internal (default)
+        #[arg(long)]
+        criticality: Option<String>,
+        /// Expected every: 90s, 5m, 1h, 1d
+        #[arg(long, conflicts_with = "cron")]
+        period: Option<String>,
+        /// Expected at the times of a cron expression instead
+        #[arg(long)]
+        cron: Option<String>,
+        /// The cron expression's IANA timezone (default UTC)
+        #[arg(long, value_name = "ZONE")]
+        tz: Option<String>,
+        /// Grace time after each deadline (default 1h)
+        #[arg(long)]
+        grace: Option<String>,
+    },
+    /// List checks with their state and last ping
+    List {
+        /// Only this client's checks (by slug)
+        #[arg(long)]
+        client: Option<String>,
+        /// new, up, late, down or paused
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Print a client's ping key, for slug URLs: /ping/<ping-key>/<slug>
+    Key {
+        /// The client's slug
+        #[arg(long)]
+        client: String,
+    },
+    /// Pause a check: no alerts until its next ping or until resumed
+    Pause {
+        /// The check's UUID
+        uuid: String,
+    },
+    /// Resume a paused check; it waits for its next ping
+    Resume {
+        /// The check's UUID
+        uuid: String,
     },
 }
 

@@ -12,7 +12,7 @@ use crate::failure::Failure;
 
 /// The keys, as written in `tend.toml` (the environment variable is `TEND_` + the key in
 /// capitals, the flag is `--` + the key with hyphens).
-pub const KEYS: [&str; 11] = [
+pub const KEYS: [&str; 13] = [
     "listen",
     "data_dir",
     "database_url",
@@ -24,6 +24,8 @@ pub const KEYS: [&str; 11] = [
     "mail_from",
     "sla_warn_percent",
     "sla_scan_seconds",
+    "ping_body_limit",
+    "pings_kept",
 ];
 
 const DEFAULT_CONFIG_FILE: &str = "tend.toml";
@@ -82,6 +84,10 @@ pub struct Settings {
     pub sla_warn_percent: i64,
     /// How often the SLA scan looks for warnings and breaches.
     pub sla_scan_seconds: u64,
+    /// Bytes of a ping's request body that are kept; longer bodies are cut, not refused.
+    pub ping_body_limit: usize,
+    /// Pings kept per check; older ones leave only their hourly counts.
+    pub pings_kept: i64,
 }
 
 impl Default for Settings {
@@ -98,6 +104,8 @@ impl Default for Settings {
             mail_from: "Tend <tend@localhost>".into(),
             sla_warn_percent: 75,
             sla_scan_seconds: 30,
+            ping_body_limit: tend_web::DEFAULT_PING_BODY_LIMIT,
+            pings_kept: tend_store::checks::DEFAULT_PINGS_KEPT,
         }
     }
 }
@@ -362,6 +370,16 @@ impl Config {
                 "sla_scan_seconds",
                 s.sla_scan_seconds.to_string(),
                 self.source("sla_scan_seconds"),
+            ),
+            (
+                "ping_body_limit",
+                s.ping_body_limit.to_string(),
+                self.source("ping_body_limit"),
+            ),
+            (
+                "pings_kept",
+                s.pings_kept.to_string(),
+                self.source("pings_kept"),
             ),
         ];
         let width = lines

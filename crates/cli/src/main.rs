@@ -1,6 +1,7 @@
 //! `tend`: the one binary. Reads the configuration, then runs the web server or one of
 //! the commands that set up and look after the installation.
 
+mod checks;
 mod cli;
 mod clients;
 mod config;
@@ -26,8 +27,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{
-    Cli, ClientCommand, Command, OutboxCommand, PlanCommand, ReleaseCommand, SlaCommand,
-    TicketCommand, TokenCommand, UserCommand,
+    CheckCommand, Cli, ClientCommand, Command, OutboxCommand, PlanCommand, ReleaseCommand,
+    SlaCommand, TicketCommand, TokenCommand, UserCommand,
 };
 use crate::config::Config;
 use crate::failure::Failure;
@@ -87,6 +88,24 @@ async fn dispatch(command: Command, config: &Config) -> Result<String, Failure> 
                 OutboxCommand::Deliver => outbox::deliver(config, &store).await,
                 OutboxCommand::Retry { id } => outbox::retry(&store, id).await,
             };
+            store.close().await;
+            result
+        }
+        Command::Check(command) => {
+            let store = database::open(config, true).await?;
+            let result = check(&store, command, config).await;
+            store.close().await;
+            result
+        }
+        Command::Ping { uuid, signal } => {
+            let store = database::open(config, true).await?;
+            let result = checks::ping(
+                &store,
+                &uuid,
+                signal.as_deref(),
+                config.settings.pings_kept.max(1),
+            )
+            .await;
             store.close().await;
             result
         }
@@ -264,7 +283,48 @@ async fn with_store(command: Command, store: &tend_store::Store) -> Result<Strin
         | Command::Migrate
         | Command::Backup { .. }
         | Command::Sla(SlaCommand::Scan)
+        | Command::Check(_)
+        | Command::Ping { .. }
         | Command::Outbox(_) => Err(Failure::new("internal: command dispatched twice")),
+    }
+}
+
+async fn check(
+    store: &tend_store::Store,
+    command: CheckCommand,
+    config: &Config,
+) -> Result<String, Failure> {
+    match command {
+        CheckCommand::Add {
+            client,
+            name,
+            slug,
+            workflow,
+            criticality,
+            period,
+            cron,
+            tz,
+            grace,
+        } => {
+            let draft = tend_domain::check::CheckDraft {
+                client,
+                name,
+                slug: slug.unwrap_or_default(),
+                workflow: workflow.unwrap_or_default(),
+                criticality: criticality.unwrap_or_default(),
+                period: period.unwrap_or_default(),
+                cron: cron.unwrap_or_default(),
+                timezone: tz.unwrap_or_default(),
+                grace: grace.unwrap_or_default(),
+            };
+            checks::add(store, draft, &config.public_url()).await
+        }
+        CheckCommand::List { client, state } => {
+            checks::list(store, client.as_deref(), state.as_deref()).await
+        }
+        CheckCommand::Key { client } => checks::key(store, &client).await,
+        CheckCommand::Pause { uuid } => checks::set_paused(store, &uuid, true).await,
+        CheckCommand::Resume { uuid } => checks::set_paused(store, &uuid, false).await,
     }
 }
 

@@ -37,6 +37,9 @@ pub async fn run(config: &Config, with_demo: bool, with_jobs: bool) -> Result<()
         WebConfig {
             secure_cookies: config.settings.secure_cookies,
             mail_configured: !config.settings.smtp_url.trim().is_empty(),
+            ping_body_limit: config.settings.ping_body_limit,
+            pings_kept: config.settings.pings_kept.max(1),
+            ..WebConfig::default()
         },
     );
     state.metrics.mark_started();

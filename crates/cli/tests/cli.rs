@@ -644,6 +644,84 @@ fn holidays_are_imported_from_an_ics_file_after_a_dry_run() {
 }
 
 #[test]
+fn a_check_is_added_pinged_paused_and_resumed_from_the_command_line() {
+    let tend = Tend::new();
+    add_acme(&tend).ok();
+    let added = tend
+        .run(&[
+            "check",
+            "add",
+            "--client",
+            "acme-dental",
+            "--name",
+            "lead sync",
+            "--period",
+            "5m",
+            "--grace",
+            "1m",
+        ])
+        .ok();
+    let url = added.stdout.trim();
+    let uuid = url
+        .strip_prefix("http://127.0.0.1:8080/ping/")
+        .unwrap_or_else(|| panic!("a ping URL: {url}"));
+    assert_eq!(uuid.len(), 36, "{url}");
+    let listed = tend.run(&["check", "list"]).ok().stdout;
+    assert!(
+        listed.contains("lead sync") && listed.contains("every 5m") && listed.contains("new"),
+        "{listed}"
+    );
+    let pinged = tend.run(&["ping", uuid]).ok().stdout;
+    assert_eq!(pinged, "OK: lead sync is up\n");
+    let failed = tend.run(&["ping", uuid, "fail"]).ok().stdout;
+    assert_eq!(failed, "OK: lead sync is down\n");
+    let paused = tend.run(&["check", "pause", uuid]).ok().stdout;
+    assert_eq!(paused, "lead sync is paused\n");
+    let listed = tend
+        .run(&[
+            "check",
+            "list",
+            "--client",
+            "acme-dental",
+            "--state",
+            "paused",
+        ])
+        .ok()
+        .stdout;
+    assert!(listed.contains("lead sync"), "{listed}");
+    let resumed = tend.run(&["check", "resume", uuid]).ok().stdout;
+    assert_eq!(resumed, "lead sync is new\n");
+
+    let bad = tend
+        .run(&[
+            "check",
+            "add",
+            "--client",
+            "acme-dental",
+            "--name",
+            "x",
+            "--period",
+            "soon",
+        ])
+        .fails();
+    assert!(bad.error_line().contains("period"), "{}", bad.error_line());
+    let unknown = tend
+        .run(&["ping", "5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278"])
+        .fails();
+    assert_eq!(
+        unknown.error_line(),
+        "error: there is no check 5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278"
+    );
+    let key = tend
+        .run(&["check", "key", "--client", "acme-dental"])
+        .ok()
+        .stdout;
+    assert_eq!(key.trim().len(), 22, "{key}");
+    let bad_signal = tend.run(&["ping", uuid, "stop"]).fails();
+    assert!(bad_signal.error_line().contains("not a signal"));
+}
+
+#[test]
 fn migrate_applies_the_schema_once_and_then_says_it_is_current() {
     let tend = Tend::new();
     let first = tend.run(&["migrate"]).ok();
@@ -1177,7 +1255,7 @@ fn every_command_has_help() {
     let top = tend.run(&["--help"]).ok().stdout;
     for command in [
         "serve", "migrate", "demo", "user", "token", "client", "plan", "backup", "export",
-        "config", "ticket", "backlog", "release", "sla", "outbox",
+        "config", "ticket", "backlog", "release", "sla", "outbox", "check", "ping",
     ] {
         assert!(top.contains(command), "{command} in --help");
         tend.run(&[command, "--help"]).ok();

@@ -1,10 +1,12 @@
-//! Tend's background work, run inside `tend serve`: outbox delivery and the SLA scan.
+//! Tend's background work, run inside `tend serve`: outbox delivery, the SLA scan and
+//! the heartbeat watcher.
 //! Jobs meet the web side only in the database (outbox rows, job slots), so any number
 //! of instances can run them against one PostgreSQL: recurring runs are claimed per
 //! slot, outbox rows per lease.
 
 pub mod delivery;
 pub mod mail;
+pub mod monitor;
 pub mod sla_scan;
 
 use std::time::Duration;
@@ -15,6 +17,7 @@ use tokio::task::JoinHandle;
 
 pub use delivery::{deliver_due, DeliveryReport};
 pub use mail::{MailConfig, MailError, Mailer};
+pub use monitor::{watch, WatchReport};
 pub use sla_scan::{scan, ScanReport};
 
 #[derive(Debug, Clone)]
@@ -27,6 +30,8 @@ pub struct JobsConfig {
     pub sla_scan_every: Duration,
     /// How often the outbox is checked for messages due.
     pub deliver_every: Duration,
+    /// How often the heartbeat watcher looks for missed deadlines and new flips.
+    pub watch_every: Duration,
     /// This instance's name in job slots (host and process id).
     pub holder: String,
 }
@@ -52,6 +57,12 @@ impl Jobs {
                 store.clone(),
                 mailer,
                 config.deliver_every,
+                stopped.clone(),
+            )),
+            tokio::spawn(watch_loop(
+                store.clone(),
+                config.public_url.clone(),
+                config.watch_every,
                 stopped.clone(),
             )),
             tokio::spawn(sla_loop(store, config, stopped)),
@@ -93,6 +104,26 @@ async fn delivery_loop(
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "outbox delivery failed"),
+        }
+        if pause(every, &mut stopped).await {
+            return;
+        }
+    }
+}
+
+/// Every instance watches; due checks and flips are claimed row by row, so two
+/// instances share the work instead of doing it twice.
+async fn watch_loop(
+    store: Store,
+    public_url: String,
+    every: Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        match watch(&store, tend_store::now_ms(), &public_url).await {
+            Ok(r) if r != WatchReport::default() => tracing::info!(%r, "heartbeat watch"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "heartbeat watch failed"),
         }
         if pause(every, &mut stopped).await {
             return;

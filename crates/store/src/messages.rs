@@ -349,7 +349,7 @@ impl Store {
             &mut tx,
             actor,
             author_user,
-            &ticket,
+            (number, ticket.client_id),
             Visibility::Public,
             body,
             Some(&to),

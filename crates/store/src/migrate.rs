@@ -36,6 +36,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0004_changes.sql"),
     },
     Migration {
+        version: 7,
+        name: "checks",
+        sqlite: include_str!("../migrations/sqlite/0007_checks.sql"),
+        postgres: include_str!("../migrations/postgres/0007_checks.sql"),
+    },
+    Migration {
         version: 8,
         name: "message_templates",
         sqlite: include_str!("../migrations/sqlite/0008_message_templates.sql"),

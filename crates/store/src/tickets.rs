@@ -375,13 +375,33 @@ impl Store {
         let blockers = self.checked_blockers(None, &input.dependencies).await?;
         let now = now_ms();
         let mut tx = self.begin().await?;
-        let number: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+        let number = self
+            .insert_ticket(&mut tx, actor, client.id, owner, &blockers, input, now)
+            .await?;
+        tx.commit().await?;
+        self.ticket(number).await
+    }
+
+    /// Writes a new ticket inside the caller's transaction (with its history and audit
+    /// entry); the client, owner and blockers are already checked. Returns its number.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn insert_ticket(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        client_id: i64,
+        owner: Option<i64>,
+        blockers: &[i64],
+        input: &TicketInput,
+        now: i64,
+    ) -> Result<i64> {
+        let number: i64 = with_tx!(tx, c => sqlx::query_scalar(
             "INSERT INTO tickets (public_id, client_id, title, description, source, severity, status, owner_id, expected_outcome, \
              next_action, acceptance_test, business_risk, revenue_impact, customer_effect, launch_deadline, dependencies_stated, \
              missing_facts, created_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id")
             .bind(random_hex(16))
-            .bind(client.id)
+            .bind(client_id)
             .bind(&input.title)
             .bind(&input.description)
             .bind(input.source.map(|s| s.as_str()))
@@ -400,37 +420,27 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *c)
             .await)?;
-        self.write_dependencies(&mut tx, number, &blockers).await?;
-        record_event_at(&mut tx, number, now, "created", None, Some("new"), actor).await?;
+        self.write_dependencies(tx, number, blockers).await?;
+        record_event_at(tx, number, now, "created", None, Some("new"), actor).await?;
         if let Some(s) = input.severity {
-            record_event_at(
-                &mut tx,
-                number,
-                now,
-                "severity",
-                None,
-                Some(s.as_str()),
-                actor,
-            )
-            .await?;
+            record_event_at(tx, number, now, "severity", None, Some(s.as_str()), actor).await?;
         }
         let after = fields(input);
         audit::record(
-            &mut tx,
+            tx,
             actor,
             Change {
                 action: Action::Create,
                 entity: "ticket",
                 entity_id: Some(number),
-                client_id: Some(client.id),
+                client_id: Some(client_id),
                 summary: format!("opened ticket #{number}: {}", input.title),
                 before: &[],
                 after: &after,
             },
         )
         .await?;
-        tx.commit().await?;
-        self.ticket(number).await
+        Ok(number)
     }
 
     pub async fn ticket(&self, number: i64) -> Result<Ticket> {
@@ -591,7 +601,7 @@ impl Store {
             &mut tx,
             actor,
             author_user,
-            &ticket,
+            (number, ticket.client_id),
             visibility,
             body,
             None,
@@ -928,13 +938,12 @@ pub(crate) async fn write_message(
     tx: &mut Tx,
     actor: &Actor,
     author_user: Option<i64>,
-    ticket: &Ticket,
+    (number, client_id): (i64, i64),
     visibility: Visibility,
     body: &str,
     emailed_to: Option<&str>,
     now: i64,
 ) -> Result<i64> {
-    let number = ticket.number;
     let id: i64 = with_tx!(tx, c => sqlx::query_scalar(
         "INSERT INTO ticket_messages (ticket_id, visibility, author_label, author_user_id, body, created_at, emailed_to) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
         .bind(number).bind(visibility.as_str()).bind(&actor.label).bind(author_user).bind(body).bind(now).bind(emailed_to)
@@ -956,7 +965,7 @@ pub(crate) async fn write_message(
             action: Action::Create,
             entity: "ticket_message",
             entity_id: Some(id),
-            client_id: Some(ticket.client_id),
+            client_id: Some(client_id),
             summary,
             before: &[],
             after: &[],
@@ -1195,4 +1204,36 @@ fn ticket_filter_sql(filter: &TicketFilter) -> (String, Vec<Bind>) {
         conds.push(INCOMPLETE_SQL.into());
     }
     (conds.join(" AND "), binds)
+}
+
+/// [`write_message`] for a caller that has only the ticket's number and client, and
+/// wants the message back (monitoring notes on alert tickets).
+pub(crate) async fn insert_message(
+    tx: &mut Tx,
+    actor: &Actor,
+    author_user: Option<i64>,
+    (number, client_id): (i64, i64),
+    visibility: Visibility,
+    body: &str,
+    now: i64,
+) -> Result<Message> {
+    let id = write_message(
+        tx,
+        actor,
+        author_user,
+        (number, client_id),
+        visibility,
+        body,
+        None,
+        now,
+    )
+    .await?;
+    Ok(Message {
+        id,
+        visibility: visibility.as_str().into(),
+        author: actor.label.clone(),
+        body: body.into(),
+        created_at: now,
+        emailed_to: None,
+    })
 }

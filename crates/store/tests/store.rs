@@ -1868,3 +1868,289 @@ mod holidays {
         }
     );
 }
+
+mod checks {
+    use super::*;
+    use tend_domain::check::{CheckDraft, CheckState, CheckUuid, MINUTE_MS};
+    use tend_domain::ping_url::{PingTarget, Signal};
+    use tend_store::checks::{CheckFilter, IncomingPing, PingOutcome};
+
+    const T0: i64 = 1_800_000_000_000;
+
+    async fn lead_sync(store: &Store) -> tend_store::checks::Check {
+        add_client(store, "Acme Dental", "acme", "GROWTH").await;
+        let input = CheckDraft {
+            client: "acme".into(),
+            name: "Lead sync".into(),
+            workflow: "Typeform to HubSpot".into(),
+            criticality: "revenue-critical".into(),
+            period: "5m".into(),
+            grace: "1m".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        store.create_check(&actor(), &input).await.unwrap()
+    }
+
+    fn ping(target: PingTarget, signal: Signal, at: i64) -> IncomingPing {
+        IncomingPing {
+            target,
+            signal,
+            rid: None,
+            create: false,
+            at,
+            method: "POST".into(),
+            body: "ok".into(),
+            remote_addr: "127.0.0.1".into(),
+            user_agent: "curl/8".into(),
+        }
+    }
+
+    fn by_uuid(uuid: &str) -> PingTarget {
+        PingTarget::Uuid(CheckUuid::parse(uuid).unwrap())
+    }
+
+    story!(
+        a_check_is_added_listed_paused_and_resumed,
+        |store: Store| async move {
+            let check = lead_sync(&store).await;
+            assert_eq!(check.state, CheckState::New);
+            assert_eq!(check.slug, "lead-sync");
+            assert_eq!(check.schedule_text(), "every 5m");
+            assert!(CheckUuid::parse(&check.uuid).is_ok());
+            let input = CheckDraft {
+                client: "acme".into(),
+                name: "Lead sync".into(),
+                period: "1h".into(),
+                ..Default::default()
+            }
+            .parse()
+            .unwrap();
+            assert!(
+                matches!(
+                    store.create_check(&actor(), &input).await,
+                    Err(StoreError::Conflict { field: "slug", .. })
+                ),
+                "slugs are unique per client"
+            );
+            let page = store
+                .checks(&CheckFilter::default(), PageRequest::default())
+                .await
+                .unwrap();
+            assert_eq!(page.total, 1);
+            let paused = store
+                .set_check_paused(&actor(), &check.uuid, true)
+                .await
+                .unwrap();
+            assert_eq!(paused.state, CheckState::Paused);
+            let flips = store
+                .check_flips(check.id, PageRequest::default())
+                .await
+                .unwrap();
+            assert_eq!(flips.items[0].new_state, CheckState::Paused);
+            let resumed = store
+                .set_check_paused(&actor(), &check.uuid, false)
+                .await
+                .unwrap();
+            assert_eq!(resumed.state, CheckState::New);
+            let audit = store
+                .client_audit(check.client_id, PageRequest::default())
+                .await
+                .unwrap();
+            assert!(audit
+                .items
+                .iter()
+                .any(|e| e.summary.contains("paused check")));
+            assert!(audit
+                .items
+                .iter()
+                .any(|e| e.summary.contains("added check")));
+        }
+    );
+
+    story!(
+        pings_move_a_check_and_are_kept_in_a_bounded_log,
+        |store: Store| async move {
+            let check = lead_sync(&store).await;
+            let id = by_uuid(&check.uuid);
+            let unknown = by_uuid("5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278");
+            let outcomes = store
+                .record_pings(
+                    &[
+                        ping(id.clone(), Signal::Success, T0),
+                        ping(unknown, Signal::Success, T0),
+                    ],
+                    3,
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                outcomes,
+                [
+                    PingOutcome::Stored { created: false },
+                    PingOutcome::NotFound
+                ]
+            );
+            let up = store.check(&check.uuid).await.unwrap();
+            assert_eq!(up.state, CheckState::Up);
+            assert_eq!(up.next_due_at, Some(T0 + 5 * MINUTE_MS));
+            assert_eq!(up.down_at, Some(T0 + 6 * MINUTE_MS));
+            // A log line changes nothing; a failure puts it down at once.
+            store
+                .record_pings(&[ping(id.clone(), Signal::Log, T0 + 1_000)], 3)
+                .await
+                .unwrap();
+            assert_eq!(
+                store.check(&check.uuid).await.unwrap().state,
+                CheckState::Up
+            );
+            store
+                .record_pings(&[ping(id.clone(), Signal::Exit(3), T0 + 2_000)], 3)
+                .await
+                .unwrap();
+            let down = store.check(&check.uuid).await.unwrap();
+            assert_eq!(down.state, CheckState::Down);
+            assert_eq!(down.next_due_at, None);
+            // A run with a run id gets its duration.
+            let rid = "123e4567-e89b-12d3-a456-426614174000".to_string();
+            let start = IncomingPing {
+                rid: Some(rid.clone()),
+                ..ping(id.clone(), Signal::Start, T0 + 10_000)
+            };
+            let end = IncomingPing {
+                rid: Some(rid),
+                ..ping(id.clone(), Signal::Success, T0 + 70_000)
+            };
+            store.record_pings(&[start, end], 3).await.unwrap();
+            let pings = store
+                .check_pings(check.id, PageRequest::default())
+                .await
+                .unwrap();
+            assert_eq!(pings.total, 3, "only the newest 3 pings are kept");
+            assert_eq!(pings.items[0].n, 5);
+            assert_eq!(pings.items[0].duration_ms, Some(60_000));
+            assert_eq!(pings.items[2].exit_status, Some(3));
+            let hours = store.check_ping_hours(check.id, 0).await.unwrap();
+            assert_eq!(hours.iter().map(|h| h.1).sum::<i64>(), 5);
+            assert_eq!(hours.iter().map(|h| h.2).sum::<i64>(), 1);
+            let flips = store
+                .check_flips(check.id, PageRequest::default())
+                .await
+                .unwrap();
+            let states: Vec<_> = flips.items.iter().rev().map(|f| f.new_state).collect();
+            assert_eq!(states, [CheckState::Up, CheckState::Down, CheckState::Up]);
+        }
+    );
+
+    story!(
+        slug_urls_find_or_create_their_check,
+        |store: Store| async move {
+            let check = lead_sync(&store).await;
+            let key = store.client_ping_key(check.client_id).await.unwrap();
+            assert_eq!(store.client_ping_key(check.client_id).await.unwrap(), key);
+            let slug = |slug: &str, create: bool| IncomingPing {
+                create,
+                ..ping(
+                    PingTarget::Slug {
+                        ping_key: key.clone(),
+                        slug: slug.into(),
+                    },
+                    Signal::Success,
+                    T0,
+                )
+            };
+            let outcomes = store
+                .record_pings(
+                    &[
+                        slug("lead-sync", false),
+                        slug("backups", false),
+                        slug("backups", true),
+                        slug("backups", true),
+                    ],
+                    1_000,
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                outcomes,
+                [
+                    PingOutcome::Stored { created: false },
+                    PingOutcome::NotFound,
+                    PingOutcome::Stored { created: true },
+                    PingOutcome::Stored { created: false },
+                ]
+            );
+            let wrong_key = IncomingPing {
+                create: true,
+                ..ping(
+                    PingTarget::Slug {
+                        ping_key: "nobody".into(),
+                        slug: "backups".into(),
+                    },
+                    Signal::Success,
+                    T0,
+                )
+            };
+            assert_eq!(
+                store.record_pings(&[wrong_key], 1_000).await.unwrap(),
+                [PingOutcome::NotFound]
+            );
+            let page = store
+                .checks(
+                    &CheckFilter {
+                        client_id: Some(check.client_id),
+                        ..Default::default()
+                    },
+                    PageRequest::default(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(page.total, 2);
+            let created = page.items.iter().find(|c| c.slug == "backups").unwrap();
+            assert_eq!(created.state, CheckState::Up);
+            assert_eq!(created.schedule_text(), "every 1d");
+        }
+    );
+
+    story!(
+        the_watcher_flips_late_then_down_once,
+        |store: Store| async move {
+            let check = lead_sync(&store).await;
+            store
+                .record_pings(&[ping(by_uuid(&check.uuid), Signal::Success, T0)], 1_000)
+                .await
+                .unwrap();
+            assert!(store
+                .advance_due_checks(T0 + 5 * MINUTE_MS, 100)
+                .await
+                .unwrap()
+                .is_empty());
+            let late = store
+                .advance_due_checks(T0 + 5 * MINUTE_MS + 1, 100)
+                .await
+                .unwrap();
+            assert_eq!(late.len(), 1);
+            assert_eq!(late[0].new_state, CheckState::Late);
+            let down = store
+                .advance_due_checks(T0 + 7 * MINUTE_MS, 100)
+                .await
+                .unwrap();
+            assert_eq!(down.len(), 1);
+            assert_eq!(
+                (down[0].old_state, down[0].new_state),
+                (CheckState::Late, CheckState::Down)
+            );
+            assert!(store
+                .advance_due_checks(T0 + 60 * MINUTE_MS, 100)
+                .await
+                .unwrap()
+                .is_empty());
+            let stored = store.check(&check.uuid).await.unwrap();
+            assert_eq!(stored.state, CheckState::Down);
+            assert_eq!(stored.next_due_at, None);
+            let states = store.check_state_counts().await.unwrap();
+            assert_eq!(states, [(CheckState::Down, 1)]);
+        }
+    );
+}

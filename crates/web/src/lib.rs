@@ -1,10 +1,12 @@
-//! Tend's HTTP surface: the staff UI, the REST API under `/api/v1`, `/healthz` and
-//! `/metrics`. Handlers are thin: parse, call the store and the domain, render.
+//! Tend's HTTP surface: the staff UI, the REST API under `/api/v1`, the ping endpoints
+//! under `/ping/`, `/healthz` and `/metrics`. Handlers are thin: parse, call the store
+//! and the domain, render.
 
 pub mod api;
 pub mod auth;
 pub mod health;
 pub mod metrics;
+pub mod ping;
 pub mod problem;
 pub mod rate_limit;
 pub mod release_notes;
@@ -20,12 +22,35 @@ use tend_store::Store;
 /// Request bodies above this are refused with 413 (forms and JSON alike).
 pub const BODY_LIMIT_BYTES: usize = 256 * 1024;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WebConfig {
     /// Mark cookies `Secure` (set when Tend is served over HTTPS, e.g. behind a proxy).
     pub secure_cookies: bool,
     /// Whether an SMTP server is set; the outbox page says so when it is not.
     pub mail_configured: bool,
+    /// Bytes of a ping's body that are kept (the rest is dropped, not refused).
+    pub ping_body_limit: usize,
+    /// Pings each check keeps; older ones leave only their hourly counts.
+    pub pings_kept: i64,
+    /// How long the ping writer waits for more pings when few are waiting (ms).
+    pub ping_batch_window_ms: u64,
+}
+
+/// healthchecks.io's body limit, which scripts written for it expect.
+pub const DEFAULT_PING_BODY_LIMIT: usize = 100_000;
+/// How long the ping writer gathers a batch when few pings are waiting.
+pub const DEFAULT_PING_BATCH_WINDOW_MS: u64 = 2;
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            mail_configured: false,
+            ping_body_limit: DEFAULT_PING_BODY_LIMIT,
+            pings_kept: tend_store::checks::DEFAULT_PINGS_KEPT,
+            ping_batch_window_ms: DEFAULT_PING_BATCH_WINDOW_MS,
+        }
+    }
 }
 
 /// Everything a handler may need; cheap to clone.
@@ -35,6 +60,7 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub metrics: Arc<metrics::Metrics>,
     pub login_limiter: Arc<rate_limit::LoginLimiter>,
+    pub pings: Arc<ping::PingWriterCell>,
 }
 
 impl AppState {
@@ -44,6 +70,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
             login_limiter: Arc::new(rate_limit::LoginLimiter::default()),
+            pings: Arc::new(ping::PingWriterCell::new()),
         }
     }
 }
@@ -55,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ui::routes())
         .nest("/api/v1", api::routes())
         .merge(health::routes())
+        .merge(ping::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(axum::middleware::from_fn_with_state(

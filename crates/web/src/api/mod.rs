@@ -1,14 +1,15 @@
 //! The REST API under `/api/v1`: clients (and holiday imports), contacts, contracts,
-//! plans, tickets, change records and releases, message templates, the backlog, SLA
-//! attainment, the outbox, the audit log and the OpenAPI document. Every handler is thin
-//! (read the request into a draft, call the store, render JSON) and every error is an
-//! RFC 9457 problem document.
+//! plans, tickets, change records and releases, message templates, heartbeat checks, the
+//! backlog, SLA attainment, the outbox, the audit log and the OpenAPI document. Every
+//! handler is thin (read the request into a draft, call the store, render JSON) and
+//! every error is an RFC 9457 problem document.
 
 mod attainment;
 mod audit;
 mod backlog;
 mod body;
 mod changes;
+mod checks;
 mod clients;
 mod contacts;
 mod contracts;
@@ -102,6 +103,7 @@ pub fn routes() -> Router<AppState> {
             axum::routing::put(tickets::put_post_mortem),
         )
         .merge(changes::routes())
+        .merge(checks::routes())
         .route("/backlog", get(backlog::list))
         .route("/attainment", get(attainment::get))
         .route(

@@ -15,8 +15,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::{
-    attainment, audit, backlog, changes, clients, contacts, contracts, holidays, messages, outbox,
-    plans, tickets,
+    attainment, audit, backlog, changes, checks, clients, contacts, contracts, holidays, messages,
+    outbox, plans, tickets,
 };
 use crate::problem::{Problem, ProblemField};
 
@@ -240,6 +240,29 @@ pub struct EmailFields {
     preview: Option<bool>,
 }
 
+/// A heartbeat check as sent to POST `/checks`.
+#[derive(Serialize, ToSchema)]
+pub struct CheckFields {
+    /// The client's slug (required).
+    client: String,
+    /// What people call it (required).
+    name: String,
+    /// Its slug in slug ping URLs; default: made from the name.
+    slug: Option<String>,
+    /// The workflow it watches.
+    workflow: Option<String>,
+    /// revenue-critical, customer-facing or internal (default).
+    criticality: Option<String>,
+    /// Expected every: 90s, 5m, 1h, 1d (or give `cron`).
+    period: Option<String>,
+    /// A cron expression (5 fields, or 6 with seconds), instead of a period.
+    cron: Option<String>,
+    /// The cron expression's IANA timezone; default UTC.
+    timezone: Option<String>,
+    /// Grace time after each deadline; default 1h.
+    grace: Option<String>,
+}
+
 /// Every list: one page of items and the total across pages.
 #[derive(Serialize, ToSchema)]
 pub struct PageOf {
@@ -255,7 +278,7 @@ pub struct PageOf {
 #[openapi(
     info(
         title = "Tend API",
-        description = "Clients, contacts, contracts, plans, tickets, change records, releases, message templates, the backlog, SLA attainment, the outbox and the audit log of a Tend support desk. \
+        description = "Clients, contacts, contracts, plans, tickets, change records, releases, message templates, heartbeat checks, the backlog, SLA attainment, the outbox and the audit log of a Tend support desk. \
             Authenticate with an API token as `Authorization: Bearer <token>`; writes need a write-scoped token. \
             Every error is an RFC 9457 problem document (`application/problem+json`)."
     ),
@@ -277,11 +300,14 @@ pub struct PageOf {
         audit::list, audit::for_client,
         outbox::list, outbox::retry,
         messages::list, messages::show, messages::replace, messages::reset, messages::email,
+        checks::list, checks::create, checks::show, checks::delete, checks::pause,
+        checks::resume, checks::pings, checks::flips,
         document,
     ),
     components(schemas(Problem, ProblemField, ClientFields, NewClient, ContractFields,
         ContractChange, ContactFields, PlanFields, TicketFields, StatusChange, MessageFields,
-        PostMortemFields, ChangeFields, ReleaseFields, TemplateFields, EmailFields, PageOf)),
+        PostMortemFields, ChangeFields, ReleaseFields, TemplateFields, EmailFields, CheckFields,
+        PageOf)),
     modifiers(&Conventions),
     security(("bearer" = [])),
     tags(
@@ -297,6 +323,7 @@ pub struct PageOf {
         (name = "audit", description = "Who changed what, when"),
         (name = "outbox", description = "Every message Tend sends (email), with its delivery state"),
         (name = "templates", description = "Message templates, and emails to a client's contacts written from them"),
+        (name = "checks", description = "Heartbeat checks per client, their pings and state changes; pings arrive on /ping/<uuid>"),
         (name = "meta", description = "This document"),
     )
 )]

@@ -4,6 +4,7 @@
 
 mod assets;
 mod attainment;
+mod checks;
 mod client_page;
 mod clients;
 mod compose;
@@ -84,6 +85,7 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox", get(outbox::list))
         .route("/outbox/{id}/retry", post(outbox::retry))
         .merge(releases::routes())
+        .merge(checks::routes())
         .route("/plans", get(plans::list))
         .route("/sla", get(attainment::show))
         .route("/clients/{slug}/holidays/import", post(holidays::preview))

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Ping ingestion under load: `tend serve` on SQLite (or on PostgreSQL when
+# TEND_BENCH_POSTGRES_URL names an empty database), 10,000 heartbeat checks, and wrk on
+# loopback with 64 connections spreading GET /ping/<uuid> over all of them.
+# Prints pings/s, latency percentiles and how many pings were stored (every 200 must
+# be: the server answers only after the commit).
+# Usage: bench/ping_load.sh [seconds]   (builds the release binary first; needs wrk)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-15}
+command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 1; }
+cargo build --release --quiet --bin tend
+bin=${CARGO_TARGET_DIR:-target}/release/tend
+dir=$(mktemp -d)
+server=
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$dir"; }
+trap cleanup EXIT
+export TEND_DATA_DIR="$dir" TEND_LOG=warn
+if [ -n "${TEND_BENCH_POSTGRES_URL:-}" ]; then
+  export TEND_DATABASE_URL="$TEND_BENCH_POSTGRES_URL"
+  engine=PostgreSQL
+else
+  engine=SQLite
+fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$bin" migrate >/dev/null
+"$bin" client add --name "Bench Agency Client" --slug bench --timezone UTC --plan GROWTH >/dev/null
+token=$("$bin" token create --name bench --scope write | grep -o 'tend_[A-Za-z0-9_]*' | head -1)
+"$bin" serve --listen "127.0.0.1:$port" --no-jobs >"$dir/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do
+  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+# 10,000 checks through the API, their UUIDs in a file for wrk.
+python3 - "$port" "$token" "$dir/uuids.txt" <<'PY'
+import http.client, json, sys
+port, token, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+c = http.client.HTTPConnection("127.0.0.1", port)
+ids = []
+for i in range(10_000):
+    body = json.dumps({"client": "bench", "name": f"job {i}", "period": "1h", "grace": "1h"})
+    c.request("POST", "/api/v1/checks", body, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    r = c.getresponse(); data = r.read()
+    if r.status != 201:
+        sys.exit(f"creating check {i}: {r.status} {data[:200]}")
+    ids.append(json.loads(data)["uuid"])
+open(out, "w").write("\n".join(ids) + "\n")
+PY
+
+cat >"$dir/ping.lua" <<LUA
+local ids = {}
+for line in io.lines("$dir/uuids.txt") do ids[#ids + 1] = line end
+math.randomseed(os.time())
+local ok = 0
+request = function()
+  return wrk.format("GET", "/ping/" .. ids[math.random(#ids)])
+end
+response = function(status, headers, body)
+  if status ~= 200 then error("ping answered " .. status) end
+end
+LUA
+
+wrk -t2 -c64 -d"${seconds}s" --latency -s "$dir/ping.lua" "http://127.0.0.1:$port" >"$dir/wrk.txt"
+cpu_ticks=$(awk '{print $14 + $15}' "/proc/$server/stat")
+kill "$server"; wait "$server" 2>/dev/null || true
+server=
+
+python3 - "$dir/wrk.txt" "$engine" "$seconds" "$cpu_ticks" "$(getconf CLK_TCK)" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+engine, seconds, ticks, hz = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+total = int(re.search(r"(\d+) requests in", text).group(1))
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+def pct(p):
+    m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", text)
+    v, unit = float(m.group(1)), m.group(2)
+    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+cpu_ms_per_ping = ticks / hz * 1000 / max(total, 1)
+print(f"| figure ({engine}, 10,000 checks, 64 connections, {seconds} s) | value |")
+print("|---|---:|")
+print(f"| pings/s | {rps:,.0f} |")
+print(f"| latency p50 / p90 / p99 | {pct(50):.2f} / {pct(90):.2f} / {pct(99):.2f} ms |")
+print(f"| server CPU per ping (whole run incl. check creation) | {cpu_ms_per_ping:.3f} ms |")
+print(f"| pings answered | {total:,} (non-2xx: {errors.group(1) if errors else 0}) |")
+PY

@@ -1,0 +1,145 @@
+//! `tend check …` and `tend ping`: heartbeat checks from the command line.
+
+use tend_domain::check::{format_interval, CheckDraft, CheckState};
+use tend_domain::page::PageRequest;
+use tend_domain::ping_url::{parse_ping_path, PingUrlError};
+use tend_domain::FieldErrors;
+use tend_store::checks::{CheckFilter, IncomingPing, PingOutcome};
+use tend_store::{Actor, Store};
+
+use crate::failure::{Failure, NotFoundAs};
+use crate::table::{or_dash, utc_minute, Table};
+
+fn actor() -> Actor {
+    Actor::system("cli")
+}
+
+/// The URL a workflow pings.
+pub fn ping_url(public_url: &str, uuid: &str) -> String {
+    format!("{}/ping/{uuid}", public_url.trim_end_matches('/'))
+}
+
+/// Adds a check and prints its ping URL.
+pub async fn add(store: &Store, draft: CheckDraft, public_url: &str) -> Result<String, Failure> {
+    let input = draft.parse()?;
+    let check = store.create_check(&actor(), &input).await?;
+    Ok(format!("{}\n", ping_url(public_url, &check.uuid)))
+}
+
+pub async fn list(
+    store: &Store,
+    client: Option<&str>,
+    state: Option<&str>,
+) -> Result<String, Failure> {
+    let client_id = match client {
+        Some(slug) => Some(
+            store
+                .client_by_slug(slug, false)
+                .await
+                .not_found_as(|| format!("there is no client {slug}"))?
+                .id,
+        ),
+        None => None,
+    };
+    let state = match state {
+        Some(raw) => {
+            Some(CheckState::parse(raw).map_err(|e| FieldErrors::single("state", e.to_string()))?)
+        }
+        None => None,
+    };
+    let page = store
+        .checks(
+            &CheckFilter { client_id, state },
+            PageRequest::new(Some(1), Some(tend_domain::page::MAX_PAGE_SIZE)),
+        )
+        .await?;
+    if page.total == 0 {
+        return Ok("No checks match.\n".into());
+    }
+    let mut table = Table::new(&[
+        "UUID",
+        "CLIENT",
+        "NAME",
+        "SCHEDULE",
+        "GRACE",
+        "STATE",
+        "LAST PING",
+    ]);
+    for c in &page.items {
+        table.row(vec![
+            c.uuid.clone(),
+            c.client_slug.clone(),
+            c.name.clone(),
+            c.schedule_text(),
+            format_interval(c.grace_ms),
+            c.state.as_str().to_string(),
+            or_dash(c.last_ping_at.map(utc_minute).as_deref()),
+        ]);
+    }
+    let mut out = table.render();
+    if page.has_next() {
+        out.push_str(&format!(
+            "showing {} of {} checks; narrow with --client or --state\n",
+            page.items.len(),
+            page.total
+        ));
+    }
+    Ok(out)
+}
+
+/// Prints a client's ping key (made on first use).
+pub async fn key(store: &Store, client: &str) -> Result<String, Failure> {
+    let found = store
+        .client_by_slug(client, false)
+        .await
+        .not_found_as(|| format!("there is no client {client}"))?;
+    Ok(format!("{}\n", store.client_ping_key(found.id).await?))
+}
+
+pub async fn set_paused(store: &Store, uuid: &str, paused: bool) -> Result<String, Failure> {
+    let check = store
+        .set_check_paused(&actor(), uuid, paused)
+        .await
+        .not_found_as(|| format!("there is no check {uuid}"))?;
+    Ok(format!("{} is {}\n", check.name, check.state))
+}
+
+/// Records a ping for a check as its ping URL would (`signal`: start, fail, log or an
+/// exit status; none is a success) and prints the check's state afterwards.
+pub async fn ping(
+    store: &Store,
+    uuid: &str,
+    signal: Option<&str>,
+    keep: i64,
+) -> Result<String, Failure> {
+    let path = match signal {
+        Some(s) => format!("{}/{s}", uuid.trim()),
+        None => uuid.trim().to_string(),
+    };
+    let parsed = parse_ping_path(&path, None).map_err(|e| match e {
+        PingUrlError::NotFound if signal.is_some() => Failure::new(format!(
+            "\"{}\" is not a signal (start, fail, log or an exit status 0-255)",
+            signal.unwrap_or_default()
+        )),
+        PingUrlError::InvalidUrl => Failure::new("an exit status is 0-255"),
+        _ => Failure::new(format!("\"{uuid}\" is not a check UUID")),
+    })?;
+    let incoming = IncomingPing {
+        target: parsed.target,
+        signal: parsed.signal,
+        rid: None,
+        create: false,
+        at: tend_store::now_ms(),
+        method: "CLI".into(),
+        body: String::new(),
+        remote_addr: String::new(),
+        user_agent: "tend ping".into(),
+    };
+    match store.record_pings(&[incoming], keep).await?.first() {
+        Some(PingOutcome::Stored { .. }) => {
+            let check = store.check(uuid.trim()).await?;
+            Ok(format!("OK: {} is {}\n", check.name, check.state))
+        }
+        _ => Err(Failure::new(format!("there is no check {}", uuid.trim()))),
+    }
+}

@@ -1,0 +1,251 @@
+//! `/checks`: heartbeat checks per client, their pings and their state changes
+//! (flips). A check is named by the UUID of its ping URL; the pings themselves arrive
+//! on `/ping/…` (see `crate::ping`), not here.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::Value;
+use tend_domain::check::{CheckDraft, CheckState};
+use tend_domain::page::Page;
+use tend_domain::FieldErrors;
+use tend_store::checks::{Check, CheckFilter, Flip, Ping};
+use tend_store::{Store, StoreError};
+
+use super::body::{finish, Body};
+use super::params::{Params, PathText};
+use super::{created, deleted, BASE};
+use crate::auth::ApiCaller;
+use crate::problem::{ApiJson, Problem};
+use crate::AppState;
+
+/// The routes of this module, merged into `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/checks", get(list).post(create))
+        .route("/checks/{uuid}", get(show).delete(delete))
+        .route("/checks/{uuid}/pause", post(pause))
+        .route("/checks/{uuid}/resume", post(resume))
+        .route("/checks/{uuid}/pings", get(pings))
+        .route("/checks/{uuid}/flips", get(flips))
+}
+
+/// A check as the API shows it: the stored check, its schedule in words and the path
+/// its workflow pings.
+#[derive(Debug, Serialize)]
+pub struct CheckView {
+    #[serde(flatten)]
+    pub check: Check,
+    /// "every 5m", "0 9 * * 1-5 (Europe/Berlin)".
+    pub schedule: String,
+    /// `/ping/<uuid>`, to append to this Tend's address.
+    pub ping_path: String,
+    /// `/ping/<ping-key>/<slug>` (the client's ping key); given by GET `/checks/{uuid}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slug_ping_path: Option<String>,
+}
+
+impl From<Check> for CheckView {
+    fn from(check: Check) -> Self {
+        Self {
+            schedule: check.schedule_text(),
+            ping_path: format!("/ping/{}", check.uuid),
+            slug_ping_path: None,
+            check,
+        }
+    }
+}
+
+async fn load(store: &Store, uuid: &str) -> Result<Check, Problem> {
+    match store.check(uuid).await {
+        Ok(check) => Ok(check),
+        Err(StoreError::NotFound(_)) => Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("there is no check {uuid}"),
+        )),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Checks by client name then check name, a page at a time.
+#[utoipa::path(get, path = "/checks", tag = "checks", operation_id = "listChecks",
+    params(
+        ("client" = Option<String>, Query, description = "The client's slug"),
+        ("state" = Option<String>, Query, description = "new, up, late, down or paused"),
+        ("page" = Option<u32>, Query, description = "Page number, from 1"),
+        ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 200 (default 25)"),
+    ),
+    responses((status = 200, description = "A page of checks", body = super::openapi::PageOf)))]
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: ApiCaller,
+    mut params: Params,
+) -> Result<Json<Page<CheckView>>, Problem> {
+    params.allow(&["client", "state", "page", "per_page"]);
+    let client_id = match params.text("client") {
+        None => None,
+        Some(slug) => match state.store.client_by_slug(&slug, false).await {
+            Ok(client) => Some(client.id),
+            Err(StoreError::NotFound(_)) => {
+                params.reject("client", format!("there is no client {slug}"));
+                None
+            }
+            Err(other) => return Err(other.into()),
+        },
+    };
+    let check_state = params.parsed("state", CheckState::parse);
+    let page = params.page();
+    params.finish()?;
+    let filter = CheckFilter {
+        client_id,
+        state: check_state,
+    };
+    let found = state.store.checks(&filter, page).await?;
+    Ok(Json(Page {
+        items: found.items.into_iter().map(CheckView::from).collect(),
+        page: found.page,
+        per_page: found.per_page,
+        total: found.total,
+    }))
+}
+
+/// Add a heartbeat check. `client`, `name` and a `period` (or a `cron` with its
+/// `timezone`) are required; `grace` defaults to 1h, `criticality` to internal, `slug`
+/// to one made from the name.
+#[utoipa::path(post, path = "/checks", tag = "checks", operation_id = "createCheck",
+    request_body(content = super::openapi::CheckFields),
+    responses(
+        (status = 201, description = "Added; Location names the check, `ping_path` is where it is pinged", body = serde_json::Value),
+        (status = 409, description = "The client already has a check with this slug", body = Problem),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(value): ApiJson<Value>,
+) -> Result<Response, Problem> {
+    caller.require_write()?;
+    let mut errors = FieldErrors::new();
+    let draft = Body::object(value)?.onto(&CheckDraft::default(), "", &mut errors);
+    let input = finish(draft, errors)?.parse()?;
+    let check = state.store.create_check(&caller.actor(), &input).await?;
+    let location = format!("{BASE}/checks/{}", check.uuid);
+    Ok(created(location, CheckView::from(check)))
+}
+
+/// One check with its state, last ping, next deadline and both ping paths.
+#[utoipa::path(get, path = "/checks/{uuid}", tag = "checks", operation_id = "getCheck",
+    params(("uuid" = String, Path, description = "The check's UUID")),
+    responses((status = 200, description = "The check", body = serde_json::Value)))]
+pub async fn show(
+    State(state): State<AppState>,
+    _caller: ApiCaller,
+    PathText(uuid): PathText,
+) -> Result<Json<CheckView>, Problem> {
+    let check = load(&state.store, &uuid).await?;
+    let key = state.store.client_ping_key(check.client_id).await?;
+    let slug_path = format!("/ping/{key}/{}", check.slug);
+    let mut view = CheckView::from(check);
+    view.slug_ping_path = Some(slug_path);
+    Ok(Json(view))
+}
+
+/// Delete a check: its ping URL answers 404 from now on.
+#[utoipa::path(delete, path = "/checks/{uuid}", tag = "checks", operation_id = "deleteCheck",
+    params(("uuid" = String, Path, description = "The check's UUID")),
+    responses((status = 204, description = "Deleted")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathText(uuid): PathText,
+) -> Result<Response, Problem> {
+    caller.require_write()?;
+    load(&state.store, &uuid).await?;
+    state.store.delete_check(&caller.actor(), &uuid).await?;
+    Ok(deleted())
+}
+
+/// Pause a check: no alerts until its next ping or until it is resumed.
+#[utoipa::path(post, path = "/checks/{uuid}/pause", tag = "checks", operation_id = "pauseCheck",
+    params(("uuid" = String, Path, description = "The check's UUID")),
+    responses((status = 200, description = "The paused check", body = serde_json::Value)))]
+pub async fn pause(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathText(uuid): PathText,
+) -> Result<Json<CheckView>, Problem> {
+    set_paused(state, caller, uuid, true).await
+}
+
+/// Resume a paused check; it waits for its next ping.
+#[utoipa::path(post, path = "/checks/{uuid}/resume", tag = "checks", operation_id = "resumeCheck",
+    params(("uuid" = String, Path, description = "The check's UUID")),
+    responses((status = 200, description = "The resumed check", body = serde_json::Value)))]
+pub async fn resume(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathText(uuid): PathText,
+) -> Result<Json<CheckView>, Problem> {
+    set_paused(state, caller, uuid, false).await
+}
+
+async fn set_paused(
+    state: AppState,
+    caller: ApiCaller,
+    uuid: String,
+    paused: bool,
+) -> Result<Json<CheckView>, Problem> {
+    caller.require_write()?;
+    load(&state.store, &uuid).await?;
+    let check = state
+        .store
+        .set_check_paused(&caller.actor(), &uuid, paused)
+        .await?;
+    Ok(Json(check.into()))
+}
+
+/// A check's pings, newest first, with their bodies (the newest 1,000 are kept unless
+/// configured otherwise).
+#[utoipa::path(get, path = "/checks/{uuid}/pings", tag = "checks", operation_id = "listCheckPings",
+    params(
+        ("uuid" = String, Path, description = "The check's UUID"),
+        ("page" = Option<u32>, Query, description = "Page number, from 1"),
+        ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 200 (default 25)"),
+    ),
+    responses((status = 200, description = "A page of pings", body = super::openapi::PageOf)))]
+pub async fn pings(
+    State(state): State<AppState>,
+    _caller: ApiCaller,
+    PathText(uuid): PathText,
+    mut params: Params,
+) -> Result<Json<Page<Ping>>, Problem> {
+    params.allow(&["page", "per_page"]);
+    let page = params.page();
+    params.finish()?;
+    let check = load(&state.store, &uuid).await?;
+    Ok(Json(state.store.check_pings(check.id, page).await?))
+}
+
+/// A check's state changes, newest first.
+#[utoipa::path(get, path = "/checks/{uuid}/flips", tag = "checks", operation_id = "listCheckFlips",
+    params(
+        ("uuid" = String, Path, description = "The check's UUID"),
+        ("page" = Option<u32>, Query, description = "Page number, from 1"),
+        ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 200 (default 25)"),
+    ),
+    responses((status = 200, description = "A page of flips", body = super::openapi::PageOf)))]
+pub async fn flips(
+    State(state): State<AppState>,
+    _caller: ApiCaller,
+    PathText(uuid): PathText,
+    mut params: Params,
+) -> Result<Json<Page<Flip>>, Problem> {
+    params.allow(&["page", "per_page"]);
+    let page = params.page();
+    params.finish()?;
+    let check = load(&state.store, &uuid).await?;
+    Ok(Json(state.store.check_flips(check.id, page).await?))
+}

@@ -1,0 +1,279 @@
+//! The checks pages: a status overview of every check (server-side pagination, so it
+//! stays fast with thousands), filtered by state or client, and a check's page with
+//! its ping URL, its ping log with bodies and its state changes.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use tend_domain::check::{format_interval, CheckState};
+use tend_domain::page::{Page, PageRequest};
+use tend_store::checks::{Check, CheckFilter, Flip, Ping};
+use tend_store::StoreError;
+
+use crate::auth::Staff;
+use crate::ui::view::{local_time, render, Nav};
+use crate::ui::UiError;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/checks", get(overview))
+        .route("/checks/{uuid}", get(show))
+        .route("/checks/{uuid}/pause", post(pause))
+        .route("/checks/{uuid}/resume", post(resume))
+}
+
+pub struct Row {
+    check: Check,
+    schedule: String,
+    last_ping: String,
+    next_due: String,
+}
+
+fn row(check: Check, tz: &str) -> Row {
+    Row {
+        schedule: check.schedule_text(),
+        last_ping: check
+            .last_ping_at
+            .map(|t| local_time(t, tz))
+            .unwrap_or_else(|| "never".into()),
+        next_due: check
+            .next_due_at
+            .map(|t| local_time(t, tz))
+            .unwrap_or_else(|| "-".into()),
+        check,
+    }
+}
+
+pub struct Tab {
+    label: String,
+    link: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "checks.html")]
+struct Overview {
+    nav: Nav,
+    page: Page<Row>,
+    tabs: Vec<Tab>,
+    client: Option<String>,
+    prev_link: String,
+    next_link: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct OverviewQuery {
+    state: Option<String>,
+    client: Option<String>,
+    page: Option<u32>,
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<OverviewQuery>,
+) -> Result<Response, UiError> {
+    let wanted = q.state.as_deref().and_then(|s| CheckState::parse(s).ok());
+    let client = q.client.filter(|c| !c.trim().is_empty());
+    let client_id = match &client {
+        Some(slug) => match state.store.client_by_slug(slug, false).await {
+            Ok(c) => Some(c.id),
+            Err(StoreError::NotFound(_)) => {
+                return Err(UiError::NotFound(format!("There is no client {slug}.")))
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let filter = CheckFilter {
+        client_id,
+        state: wanted,
+    };
+    let page = state
+        .store
+        .checks(&filter, PageRequest::new(q.page, Some(50)))
+        .await?;
+    let counts = state.store.check_state_counts().await?;
+    let link = |s: Option<CheckState>, n: u32| {
+        let mut parts = Vec::new();
+        if let Some(s) = s {
+            parts.push(format!("state={s}"));
+        }
+        if let Some(c) = &client {
+            parts.push(format!("client={c}"));
+        }
+        if n > 1 {
+            parts.push(format!("page={n}"));
+        }
+        if parts.is_empty() {
+            "/checks".to_string()
+        } else {
+            format!("/checks?{}", parts.join("&"))
+        }
+    };
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    let mut tabs = vec![Tab {
+        label: format!("All ({total})"),
+        link: link(None, 1),
+        current: wanted.is_none(),
+    }];
+    for s in [
+        CheckState::Down,
+        CheckState::Late,
+        CheckState::Up,
+        CheckState::New,
+        CheckState::Paused,
+    ] {
+        let n = counts
+            .iter()
+            .find(|(c, _)| *c == s)
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
+        tabs.push(Tab {
+            label: format!("{} ({n})", s.as_str()),
+            link: link(Some(s), 1),
+            current: wanted == Some(s),
+        });
+    }
+    let prev_link = link(wanted, page.page.saturating_sub(1).max(1));
+    let next_link = link(wanted, page.page + 1);
+    let tz = staff.user.timezone.clone();
+    render(&Overview {
+        nav: Nav::new(&staff, "checks"),
+        page: page.map(|c| row(c, &tz)),
+        tabs,
+        client,
+        prev_link,
+        next_link,
+    })
+}
+
+pub struct PingRow {
+    ping: Ping,
+    at: String,
+    duration: Option<String>,
+}
+
+pub struct FlipRow {
+    flip: Flip,
+    at: String,
+}
+
+#[derive(Template)]
+#[template(path = "check.html")]
+struct CheckPage {
+    nav: Nav,
+    row: Row,
+    grace: String,
+    ping_path: String,
+    slug_ping_path: String,
+    pings: Page<PingRow>,
+    flips: Vec<FlipRow>,
+    prev_link: String,
+    next_link: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct CheckQuery {
+    page: Option<u32>,
+}
+
+async fn load(state: &AppState, uuid: &str) -> Result<Check, UiError> {
+    match state.store.check(uuid).await {
+        Ok(c) => Ok(c),
+        Err(StoreError::NotFound(_)) => Err(UiError::NotFound(
+            "There is no check at this address.".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(uuid): Path<String>,
+    Query(q): Query<CheckQuery>,
+) -> Result<Response, UiError> {
+    let check = load(&state, &uuid).await?;
+    let key = state.store.client_ping_key(check.client_id).await?;
+    let tz = staff.user.timezone.clone();
+    let pings = state
+        .store
+        .check_pings(check.id, PageRequest::new(q.page, Some(50)))
+        .await?;
+    let flips = state
+        .store
+        .check_flips(check.id, PageRequest::new(Some(1), Some(20)))
+        .await?;
+    let prev_link = format!(
+        "/checks/{uuid}?page={}",
+        pings.page.saturating_sub(1).max(1)
+    );
+    let next_link = format!("/checks/{uuid}?page={}", pings.page + 1);
+    render(&CheckPage {
+        nav: Nav::new(&staff, "checks"),
+        grace: format_interval(check.grace_ms),
+        ping_path: format!("/ping/{}", check.uuid),
+        slug_ping_path: format!("/ping/{key}/{}", check.slug),
+        pings: pings.map(|p| PingRow {
+            at: local_time(p.at, &tz),
+            duration: p.duration_ms.map(|d| format_interval(d.max(1_000))),
+            ping: p,
+        }),
+        flips: flips
+            .items
+            .into_iter()
+            .map(|f| FlipRow {
+                at: local_time(f.at, &tz),
+                flip: f,
+            })
+            .collect(),
+        row: row(check, &tz),
+        prev_link,
+        next_link,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+async fn set_paused(
+    state: AppState,
+    staff: Staff,
+    uuid: String,
+    csrf: &str,
+    paused: bool,
+) -> Result<Response, UiError> {
+    staff.check_csrf(csrf)?;
+    staff.require_write()?;
+    load(&state, &uuid).await?;
+    state
+        .store
+        .set_check_paused(&staff.actor(), &uuid, paused)
+        .await?;
+    Ok(Redirect::to(&format!("/checks/{uuid}")).into_response())
+}
+
+pub async fn pause(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(uuid): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, UiError> {
+    set_paused(state, staff, uuid, &form.csrf, true).await
+}
+
+pub async fn resume(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(uuid): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, UiError> {
+    set_paused(state, staff, uuid, &form.csrf, false).await
+}
