@@ -35,6 +35,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_changes.sql"),
         postgres: include_str!("../migrations/postgres/0004_changes.sql"),
     },
+    Migration {
+        version: 6,
+        name: "hour_bank",
+        sqlite: include_str!("../migrations/sqlite/0006_hour_bank.sql"),
+        postgres: include_str!("../migrations/postgres/0006_hour_bank.sql"),
+    },
 ];
 
 /// What a migration run did, for the CLI and the start-up log.
