@@ -1652,3 +1652,135 @@ fn time_entry(r: &impl crate::row::RowExt) -> Result<TimeEntry> {
         created_at: r.int("created_at")?,
     })
 }
+
+/// One CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
+fn csv_field(raw: &str) -> String {
+    if raw.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", raw.replace('"', "\"\""))
+    } else {
+        raw.to_string()
+    }
+}
+
+fn csv_line(fields: &[String]) -> String {
+    let mut line = fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push_str("\r\n");
+    line
+}
+
+/// The hour tracking sheet as CSV: one row per time entry, hours with up to two decimals.
+pub fn sheet_csv(sheet: &Sheet) -> String {
+    let mut out = csv_line(
+        &[
+            "date",
+            "ticket",
+            "task",
+            "work_type",
+            "actual_hours",
+            "time_hours",
+            "running_total_hours",
+            "notes",
+            "charge",
+        ]
+        .map(String::from),
+    );
+    for r in &sheet.rows {
+        out.push_str(&csv_line(&[
+            r.date.to_string(),
+            r.ticket.to_string(),
+            r.task.clone(),
+            r.work_type.clone(),
+            hours(r.actual),
+            hours(r.time),
+            hours(r.running_total),
+            r.note.clone(),
+            if r.deferred {
+                format!("{} (deferred)", r.charge)
+            } else {
+                r.charge.clone()
+            },
+        ]));
+    }
+    out
+}
+
+/// The billing export as CSV: one row per line item (plan fee, included hours used,
+/// overage, emergency work, other billable work) per client, amounts in cents.
+pub fn billing_csv(billing: &Billing) -> String {
+    let mut out = csv_line(
+        &[
+            "period_start",
+            "client",
+            "plan",
+            "item",
+            "hours",
+            "rate_cents",
+            "amount_cents",
+        ]
+        .map(String::from),
+    );
+    for l in &billing.lines {
+        let items: [(&str, String, i64, i64); 5] = [
+            ("plan-fee", String::new(), l.plan_fee.0, l.plan_fee.0),
+            ("included-hours", hours(l.included_used), 0, 0),
+            (
+                "overage",
+                hours(l.overage),
+                l.overage_rate.0,
+                l.overage_amount.0,
+            ),
+            (
+                "emergency",
+                hours(l.emergency),
+                l.emergency_rate.0,
+                l.emergency_amount.0,
+            ),
+            (
+                "other-billable",
+                hours(l.other_billable),
+                l.other_rate.0,
+                l.other_amount.0,
+            ),
+        ];
+        for (item, h, rate, amount) in items {
+            out.push_str(&csv_line(&[
+                l.period.start.to_string(),
+                l.client_slug.clone(),
+                l.plan_code.clone(),
+                item.to_string(),
+                h,
+                rate.to_string(),
+                amount.to_string(),
+            ]));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_with_commas_quotes_or_newlines_are_quoted() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a, b"), "\"a, b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn a_month_or_a_date_picks_a_period() {
+        let schedule = PeriodSchedule::new(Date::constant(2026, 1, 15));
+        let nov = PeriodPick::parse("2026-11").unwrap().resolve(&schedule);
+        assert_eq!(nov.map(|p| p.start), Some(Date::constant(2026, 11, 15)));
+        let held = PeriodPick::parse("2026-11-03").unwrap().resolve(&schedule);
+        assert_eq!(held.map(|p| p.start), Some(Date::constant(2026, 10, 15)));
+        assert!(PeriodPick::parse("2026-13").is_err());
+        assert!(PeriodPick::parse("November").is_err());
+    }
+}
