@@ -16,6 +16,7 @@ pub fn jobs_config(config: &Config) -> JobsConfig {
         public_url: config.public_url(),
         sla_scan_every: std::time::Duration::from_secs(s.sla_scan_seconds.max(1)),
         deliver_every: std::time::Duration::from_secs(2),
+        month_close_every: std::time::Duration::from_secs(3600),
         holder: format!(
             "{}:{}",
             std::env::var("HOSTNAME").unwrap_or_else(|_| "tend".into()),
