@@ -1,5 +1,5 @@
 //! The REST API under `/api/v1`: clients, contacts, contracts, plans, tickets, change
-//! records and releases, the backlog, the audit log and the OpenAPI document. Every
+//! records and releases, the hour bank, the backlog, the audit log and the OpenAPI document. Every
 //! handler is thin (read the request into a draft, call the store, render JSON) and
 //! every error is an RFC 9457 problem document.
 
@@ -10,6 +10,7 @@ mod changes;
 mod clients;
 mod contacts;
 mod contracts;
+mod hours;
 pub mod openapi;
 mod outbox;
 mod params;
@@ -97,6 +98,19 @@ pub fn routes() -> Router<AppState> {
             "/tickets/{number}/post-mortem",
             axum::routing::put(tickets::put_post_mortem),
         )
+        .route(
+            "/tickets/{number}/time",
+            get(hours::ticket_time).post(hours::log_time),
+        )
+        .route("/clients/{slug}/hours", get(hours::bank))
+        .route("/clients/{slug}/hours/sheet", get(hours::sheet))
+        .route(
+            "/clients/{slug}/hours/sheet.csv",
+            get(hours::sheet_csv_file),
+        )
+        .route("/clients/{slug}/hours/adjustments", post(hours::adjust))
+        .route("/billing", get(hours::billing))
+        .route("/month-close", post(hours::month_close))
         .merge(changes::routes())
         .route("/backlog", get(backlog::list))
         .route("/audit", get(audit::list))
