@@ -6,6 +6,7 @@ mod assets;
 mod client_page;
 mod clients;
 mod error;
+mod hours;
 mod login;
 mod outbox;
 mod plans;
@@ -63,6 +64,17 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/tickets/{number}/post-mortem",
             post(ticket_page::save_post_mortem),
+        )
+        .route("/tickets/{number}/time", post(hours::log_time))
+        .route("/clients/{slug}/hours", get(hours::sheet))
+        .route(
+            "/clients/{slug}/hours/sheet.csv",
+            get(hours::sheet_csv_file),
+        )
+        .route("/clients/{slug}/hours/adjustments", post(hours::adjust))
+        .route(
+            "/month-close",
+            get(hours::month_close_preview).post(hours::month_close),
         )
         .route("/outbox", get(outbox::list))
         .route("/outbox/{id}/retry", post(outbox::retry))
