@@ -309,6 +309,75 @@ pub struct Billing {
 
 const SYSTEM_LABEL: &str = "month close";
 
+/// Periods closed per transaction by the month close.
+const CLOSE_BATCH: usize = 500;
+/// Rows per multi-row INSERT (9 columns: well under SQLite's 32,766 parameters).
+const INSERT_BATCH: usize = 1000;
+
+/// `($first, …), (…)`: placeholders for `rows` rows of `width` columns, numbered from
+/// `$first`.
+fn values_sql(rows: usize, width: usize, first: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cols = (0..width)
+                .map(|c| format!("${}", first + r * width + c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("({cols})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A period's ledger summed for one kind and lot: (kind, lot, positive sum, negative sum).
+type KindSum = (EntryKind, Option<Date>, i64, i64);
+
+/// A period's entries rebuilt from sums by kind and lot (positive and negative apart),
+/// in an order the ledger's checks accept: what fills each lot before what draws it,
+/// overage before its corrections. Balances, lots and the summary are the same as the
+/// entries' own; this is what the month close needs, without reading every entry.
+fn summed_entries(period: Date, sums: Vec<KindSum>) -> Vec<Entry> {
+    let entry = |kind, minutes, lot| Entry {
+        period,
+        kind,
+        minutes: Minutes(minutes),
+        lot,
+        reason: matches!(kind, EntryKind::Adjustment | EntryKind::Correction)
+            .then(|| "summed".to_string()),
+    };
+    let mut fills = Vec::new();
+    let mut draws = Vec::new();
+    let mut overage = Vec::new();
+    let mut overage_back = Vec::new();
+    for (kind, lot, pos, neg) in sums {
+        let grant_first = usize::from(kind != EntryKind::Grant);
+        match lot {
+            Some(_) => {
+                if pos != 0 || (neg == 0 && kind != EntryKind::Expiry) {
+                    fills.push((grant_first, entry(kind, pos, lot)));
+                }
+                if neg != 0 || (pos == 0 && kind == EntryKind::Expiry) {
+                    draws.push(entry(kind, neg, lot));
+                }
+            }
+            None => {
+                if neg != 0 {
+                    overage.push(entry(kind, neg, None));
+                }
+                if pos != 0 {
+                    overage_back.push(entry(kind, pos, None));
+                }
+            }
+        }
+    }
+    fills.sort_by_key(|(order, e)| (*order, e.lot));
+    let mut out: Vec<Entry> = fills.into_iter().map(|(_, e)| e).collect();
+    out.extend(draws);
+    out.extend(overage);
+    out.extend(overage_back);
+    out
+}
+
 fn date_col(column: &str, raw: &str) -> Result<Date, sqlx::Error> {
     parsed(column, raw.parse::<Date>())
 }
@@ -895,23 +964,315 @@ impl Store {
         }
         let due: std::collections::HashSet<i64> = due.into_iter().collect();
         let contracts = self.bank_contracts(None).await?;
-        for contract in contracts.iter().filter(|c| due.contains(&c.id)) {
-            let result = if dry_run {
-                self.preview_closes(contract, &plans, contract.today(now))
+        if dry_run {
+            for contract in contracts.iter().filter(|c| due.contains(&c.id)) {
+                match self
+                    .preview_closes(contract, &plans, contract.today(now))
                     .await
-                    .map(|c| (false, c))
-            } else {
-                self.bring_up_to_date(contract, &plans, now).await
-            };
-            match result {
-                Ok((opened, closed)) => {
-                    report.opened += usize::from(opened);
-                    report.closed.extend(closed);
+                {
+                    Ok(closed) => report.closed.extend(closed),
+                    Err(e) => report.failed.push((contract.id, e.to_string())),
                 }
+            }
+            return Ok(report);
+        }
+        let ms = now.as_millisecond();
+        let by_id: HashMap<i64, &BankContract> = contracts
+            .iter()
+            .filter(|c| due.contains(&c.id))
+            .map(|c| (c.id, c))
+            .collect();
+        // Banks that were never opened: the first period holding today (few, and each
+        // once in a contract's life).
+        let opened: Vec<i64> = with_pool!(&self.db, p => sqlx::query_scalar(
+            "SELECT DISTINCT contract_id FROM hour_periods").fetch_all(p).await)?;
+        let opened: std::collections::HashSet<i64> = opened.into_iter().collect();
+        for contract in by_id.values().filter(|c| !opened.contains(&c.id)) {
+            match self
+                .ensure_bank(contract, &plans, contract.today(now), ms)
+                .await
+            {
+                Ok(o) => report.opened += usize::from(o),
                 Err(e) => report.failed.push((contract.id, e.to_string())),
             }
         }
+        self.close_due_batched(&by_id, &plans, now, &horizon, &mut report)
+            .await?;
         Ok(report)
+    }
+
+    /// Closes every due period of `contracts` in batches: each batch claims its periods
+    /// with one `UPDATE ... WHERE closed_at IS NULL RETURNING` (so a period another
+    /// closer took is skipped), reads their ledgers summed by kind and lot, lets the
+    /// domain close each, and writes all the entries and next periods with multi-row
+    /// inserts, in one transaction. Passes repeat until nothing is due, so missed months
+    /// close oldest first.
+    async fn close_due_batched(
+        &self,
+        contracts: &HashMap<i64, &BankContract>,
+        plans: &BankPlans,
+        now: Timestamp,
+        horizon: &str,
+        report: &mut CloseReport,
+    ) -> Result<()> {
+        let ms = now.as_millisecond();
+        let mut failed: std::collections::HashSet<i64> =
+            report.failed.iter().map(|f| f.0).collect();
+        loop {
+            let open: Vec<(i64, String, String)> = with_pool!(&self.db, p => sqlx::query_as(
+                "SELECT contract_id, period_start, period_end FROM hour_periods WHERE closed_at IS NULL AND period_end <= $1 ORDER BY contract_id")
+                .bind(horizon).fetch_all(p).await)?;
+            let mut due = Vec::new();
+            for (id, start, end) in open {
+                let Some(c) = contracts.get(&id) else {
+                    continue;
+                };
+                if failed.contains(&id) || date_col("period_end", &end)? > c.today(now) {
+                    continue;
+                }
+                due.push((id, start));
+            }
+            if due.is_empty() {
+                return Ok(());
+            }
+            for batch in due.chunks(CLOSE_BATCH) {
+                let closed = self
+                    .close_batch(batch, contracts, plans, ms, &mut failed, report)
+                    .await?;
+                report.closed.extend(closed);
+            }
+        }
+    }
+
+    async fn close_batch(
+        &self,
+        batch: &[(i64, String)],
+        contracts: &HashMap<i64, &BankContract>,
+        plans: &BankPlans,
+        ms: i64,
+        failed: &mut std::collections::HashSet<i64>,
+        report: &mut CloseReport,
+    ) -> Result<Vec<ClosedPeriod>> {
+        let mut tx = self.begin().await?;
+        let pairs = values_sql(batch.len(), 2, 2);
+        // On PostgreSQL the rows are locked in one order and those another transaction
+        // holds are skipped (the next pass takes them if still open), so two closers
+        // never wait on each other in a cycle. SQLite has one writer at a time.
+        let sql = match self.db {
+            crate::Db::Pg(_) => format!(
+                "UPDATE hour_periods SET closed_at = $1 WHERE (contract_id, period_start) IN ( \
+                   SELECT contract_id, period_start FROM hour_periods WHERE closed_at IS NULL \
+                   AND (contract_id, period_start) IN (VALUES {pairs}) \
+                   ORDER BY contract_id, period_start FOR UPDATE SKIP LOCKED) \
+                 RETURNING contract_id, period_start, period_end, plan_id"
+            ),
+            crate::Db::Sqlite(_) => format!(
+                "UPDATE hour_periods SET closed_at = $1 WHERE closed_at IS NULL AND (contract_id, period_start) IN (VALUES {pairs}) \
+                 RETURNING contract_id, period_start, period_end, plan_id"
+            ),
+        };
+        let claimed: Vec<(i64, String, String, i64)> = with_tx!(&mut tx, c => {
+            let mut q = sqlx::query_as(&sql).bind(ms);
+            for (id, start) in batch {
+                q = q.bind(*id).bind(start.as_str());
+            }
+            q.fetch_all(&mut *c).await
+        })?;
+        if claimed.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+        let keys: Vec<(i64, String)> = claimed.iter().map(|c| (c.0, c.1.clone())).collect();
+        let sums_sql = format!(
+            "SELECT contract_id, kind, lot, CAST(SUM(CASE WHEN minutes > 0 THEN minutes ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN minutes < 0 THEN minutes ELSE 0 END) AS BIGINT) FROM ledger_entries \
+             WHERE (contract_id, period_start) IN (VALUES {}) GROUP BY contract_id, kind, lot",
+            values_sql(keys.len(), 2, 1)
+        );
+        let sums: Vec<(i64, String, Option<String>, i64, i64)> = with_tx!(&mut tx, c => {
+            let mut q = sqlx::query_as(&sums_sql);
+            for (id, start) in &keys {
+                q = q.bind(*id).bind(start.as_str());
+            }
+            q.fetch_all(&mut *c).await
+        })?;
+        let mut sums_of: HashMap<i64, Vec<KindSum>> = HashMap::new();
+        for (id, kind, lot, pos, neg) in sums {
+            let kind = parsed("kind", EntryKind::parse(&kind))?;
+            let lot = lot.map(|l| date_col("lot", &l)).transpose()?;
+            sums_of.entry(id).or_default().push((kind, lot, pos, neg));
+        }
+
+        let mut closes = Vec::new();
+        let mut reopen = Vec::new();
+        for (id, start, end, plan_id) in &claimed {
+            let outcome = (|| -> Result<(ClosedPeriod, Vec<Entry>, BankPeriod, i64)> {
+                let contract = contracts.get(id).ok_or(StoreError::NotFound("contract"))?;
+                let period = BankPeriod {
+                    start: date_col("period_start", start)?,
+                    end: date_col("period_end", end)?,
+                };
+                let closing = plans.get(*plan_id)?;
+                let next = contract.schedule.after(&period).ok_or_else(|| {
+                    StoreError::invalid("period", "the next period is out of range")
+                })?;
+                let next_plan = contract.plan_for(plans, &next)?;
+                let entries = summed_entries(period.start, sums_of.remove(id).unwrap_or_default());
+                let outcome = close_period(
+                    &contract.schedule,
+                    &period,
+                    &closing.terms,
+                    &next_plan.terms,
+                    &entries,
+                )
+                .map_err(|e| StoreError::Guarded(e.to_string()))?;
+                let CloseOutcome::Closed(close) = outcome else {
+                    return Err(StoreError::Guarded(format!(
+                        "the ledger of the period starting {} is closed but its period is not",
+                        period.start
+                    )));
+                };
+                Ok((
+                    ClosedPeriod {
+                        contract_id: contract.id,
+                        client_slug: contract.client_slug.clone(),
+                        client_name: contract.client_name.clone(),
+                        plan_code: closing.terms.code.clone(),
+                        next_plan_code: next_plan.terms.code.clone(),
+                        period,
+                        unused: close.unused,
+                        carried: close.carried,
+                        carry_limit: close.carry_limit,
+                        expired: close.expired,
+                        next,
+                        next_grant: close.grant,
+                        deferred_drawn: Minutes(0),
+                    },
+                    close.entries,
+                    next,
+                    next_plan.id,
+                ))
+            })();
+            match outcome {
+                Ok(c) => closes.push(c),
+                Err(e) => {
+                    failed.insert(*id);
+                    report.failed.push((*id, e.to_string()));
+                    reopen.push((*id, start.clone()));
+                }
+            }
+        }
+        // A period the domain refused to close stays open, for a person to look at.
+        for (id, start) in &reopen {
+            with_tx!(&mut tx, c => sqlx::query(
+                "UPDATE hour_periods SET closed_at = NULL WHERE contract_id = $1 AND period_start = $2")
+                .bind(*id).bind(start.as_str()).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        }
+        if closes.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+
+        // Work deferred to the next periods, drawn as they open.
+        let next_keys: Vec<(i64, String)> = closes
+            .iter()
+            .map(|c| (c.0.contract_id, c.2.start.to_string()))
+            .collect();
+        let waiting_sql = format!(
+            "SELECT id, contract_id, billable_minutes FROM time_entries WHERE bank_state = 'waiting' \
+             AND (contract_id, period_start) IN (VALUES {}) ORDER BY id",
+            values_sql(next_keys.len(), 2, 1)
+        );
+        let waiting: Vec<(i64, i64, i64)> = with_tx!(&mut tx, c => {
+            let mut q = sqlx::query_as(&waiting_sql);
+            for (id, start) in &next_keys {
+                q = q.bind(*id).bind(start.as_str());
+            }
+            q.fetch_all(&mut *c).await
+        })?;
+
+        let mut rows: Vec<(i64, Entry, Option<i64>)> = Vec::new();
+        let mut drawn_ids = Vec::new();
+        let mut out = Vec::with_capacity(closes.len());
+        for (mut closed, entries, next, _) in closes.iter().cloned() {
+            let mut next_entries: Vec<Entry> = entries
+                .iter()
+                .filter(|e| e.period == next.start)
+                .cloned()
+                .collect();
+            rows.extend(entries.into_iter().map(|e| (closed.contract_id, e, None)));
+            for (te, _, minutes) in waiting.iter().filter(|w| w.1 == closed.contract_id) {
+                let draw = ledger::draw(next.start, &next_entries, Minutes(*minutes))
+                    .map_err(|e| ledger_invalid(e, "minutes"))?;
+                let drawn = draw.entries();
+                next_entries.extend(drawn.iter().cloned());
+                rows.extend(
+                    drawn
+                        .into_iter()
+                        .map(|e| (closed.contract_id, e, Some(*te))),
+                );
+                closed.deferred_drawn.0 += minutes;
+                drawn_ids.push(*te);
+            }
+            out.push(closed);
+        }
+        for chunk in rows.chunks(INSERT_BATCH) {
+            let sql = format!(
+                "INSERT INTO ledger_entries (contract_id, period_start, kind, minutes, lot, reason, time_entry_id, actor_label, created_at) VALUES {}",
+                values_sql(chunk.len(), 9, 1)
+            );
+            with_tx!(&mut tx, c => {
+                let mut q = sqlx::query(&sql);
+                for (id, e, te) in chunk {
+                    q = q
+                        .bind(*id)
+                        .bind(e.period.to_string())
+                        .bind(e.kind.as_str())
+                        .bind(e.minutes.0)
+                        .bind(e.lot.map(|l| l.to_string()))
+                        .bind(e.reason.clone())
+                        .bind(*te)
+                        .bind(SYSTEM_LABEL)
+                        .bind(ms);
+                }
+                q.execute(&mut *c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        for chunk in closes.chunks(INSERT_BATCH) {
+            let sql = format!(
+                "INSERT INTO hour_periods (contract_id, period_start, period_end, plan_id, opened_at) VALUES {} \
+                 ON CONFLICT (contract_id, period_start) DO NOTHING",
+                values_sql(chunk.len(), 5, 1)
+            );
+            with_tx!(&mut tx, c => {
+                let mut q = sqlx::query(&sql);
+                for (closed, _, next, plan_id) in chunk {
+                    q = q
+                        .bind(closed.contract_id)
+                        .bind(next.start.to_string())
+                        .bind(next.end.to_string())
+                        .bind(*plan_id)
+                        .bind(ms);
+                }
+                q.execute(&mut *c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        for chunk in drawn_ids.chunks(INSERT_BATCH) {
+            let list = (2..chunk.len() + 2)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("UPDATE time_entries SET bank_state = $1 WHERE id IN ({list})");
+            with_tx!(&mut tx, c => {
+                let mut q = sqlx::query(&sql).bind("drawn");
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// A period's ledger entries, oldest first.
