@@ -309,10 +309,11 @@ pub struct Billing {
 
 const SYSTEM_LABEL: &str = "month close";
 
-/// Periods closed per transaction by the month close.
-const CLOSE_BATCH: usize = 500;
-/// Rows per multi-row INSERT (9 columns: well under SQLite's 32,766 parameters).
-const INSERT_BATCH: usize = 1000;
+/// Periods closed per transaction by the month close (small statements: binding
+/// thousands of parameters to one statement costs more than it saves).
+const CLOSE_BATCH: usize = 100;
+/// Rows per multi-row INSERT.
+const INSERT_BATCH: usize = 50;
 
 /// `($first, …), (…)`: placeholders for `rows` rows of `width` columns, numbered from
 /// `$first`.
@@ -325,6 +326,14 @@ fn values_sql(rows: usize, width: usize, first: usize) -> String {
                 .join(", ");
             format!("({cols})")
         })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `$first, …`: `n` placeholders from `$first`.
+fn list_sql(n: usize, first: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -1055,6 +1064,9 @@ impl Store {
     ) -> Result<Vec<ClosedPeriod>> {
         let mut tx = self.begin().await?;
         let pairs = values_sql(batch.len(), 2, 2);
+        // The contract list lets both engines reach the rows through the primary key;
+        // the pairs then pick each contract's period exactly.
+        let ids = list_sql(batch.len(), 2 + 2 * batch.len());
         // On PostgreSQL the rows are locked in one order and those another transaction
         // holds are skipped (the next pass takes them if still open), so two closers
         // never wait on each other in a cycle. SQLite has one writer at a time.
@@ -1062,12 +1074,15 @@ impl Store {
             crate::Db::Pg(_) => format!(
                 "UPDATE hour_periods SET closed_at = $1 WHERE (contract_id, period_start) IN ( \
                    SELECT contract_id, period_start FROM hour_periods WHERE closed_at IS NULL \
-                   AND (contract_id, period_start) IN (VALUES {pairs}) \
+                   AND contract_id IN ({ids}) AND (contract_id, period_start) IN (VALUES {pairs}) \
                    ORDER BY contract_id, period_start FOR UPDATE SKIP LOCKED) \
                  RETURNING contract_id, period_start, period_end, plan_id"
             ),
             crate::Db::Sqlite(_) => format!(
-                "UPDATE hour_periods SET closed_at = $1 WHERE closed_at IS NULL AND (contract_id, period_start) IN (VALUES {pairs}) \
+                // `+closed_at` keeps SQLite off the open-periods index (which would scan
+                // every open period per batch) and on the primary key.
+                "UPDATE hour_periods SET closed_at = $1 WHERE +closed_at IS NULL AND contract_id IN ({ids}) \
+                 AND (contract_id, period_start) IN (VALUES {pairs}) \
                  RETURNING contract_id, period_start, period_end, plan_id"
             ),
         };
@@ -1076,6 +1091,9 @@ impl Store {
             for (id, start) in batch {
                 q = q.bind(*id).bind(start.as_str());
             }
+            for (id, _) in batch {
+                q = q.bind(*id);
+            }
             q.fetch_all(&mut *c).await
         })?;
         if claimed.is_empty() {
@@ -1083,10 +1101,13 @@ impl Store {
             return Ok(Vec::new());
         }
         let keys: Vec<(i64, String)> = claimed.iter().map(|c| (c.0, c.1.clone())).collect();
+        // Driven from the keys, so each engine looks the entries up by index.
         let sums_sql = format!(
-            "SELECT contract_id, kind, lot, CAST(SUM(CASE WHEN minutes > 0 THEN minutes ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN minutes < 0 THEN minutes ELSE 0 END) AS BIGINT) FROM ledger_entries \
-             WHERE (contract_id, period_start) IN (VALUES {}) GROUP BY contract_id, kind, lot",
+            "WITH k (cid, ps) AS (VALUES {}) \
+             SELECT l.contract_id, l.kind, l.lot, CAST(SUM(CASE WHEN l.minutes > 0 THEN l.minutes ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN l.minutes < 0 THEN l.minutes ELSE 0 END) AS BIGINT) \
+             FROM k JOIN ledger_entries l ON l.contract_id = k.cid AND l.period_start = k.ps \
+             GROUP BY l.contract_id, l.kind, l.lot",
             values_sql(keys.len(), 2, 1)
         );
         let sums: Vec<(i64, String, Option<String>, i64, i64)> = with_tx!(&mut tx, c => {
@@ -1179,8 +1200,9 @@ impl Store {
             .map(|c| (c.0.contract_id, c.2.start.to_string()))
             .collect();
         let waiting_sql = format!(
-            "SELECT id, contract_id, billable_minutes FROM time_entries WHERE bank_state = 'waiting' \
-             AND (contract_id, period_start) IN (VALUES {}) ORDER BY id",
+            "WITH k (cid, ps) AS (VALUES {}) \
+             SELECT te.id, te.contract_id, te.billable_minutes FROM k JOIN time_entries te \
+             ON te.contract_id = k.cid AND te.period_start = k.ps WHERE te.bank_state = 'waiting' ORDER BY te.id",
             values_sql(next_keys.len(), 2, 1)
         );
         let waiting: Vec<(i64, i64, i64)> = with_tx!(&mut tx, c => {
