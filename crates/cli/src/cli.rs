@@ -176,6 +176,83 @@ Examples:
     },
     /// Print the effective configuration and where each value came from
     Config,
+    /// Log time worked on a ticket; included work draws from the client's hour bank
+    #[command(after_help = "\
+Examples:
+  tend log 1h30m --ticket 42 --type bug-fix \"Fixed the CRM sync\"
+  tend log 20m --ticket 42 --type consultation --date 2026-11-05
+  tend log 1h --ticket 42 --type bug-fix --after-limit overage \"approved by Ana\"
+
+Durations: 1h30m, 90m, 1.5h or a number of minutes; at most 24h per entry. Once the
+period's hours are used up, included work needs --after-limit: overage (bill it now at
+the overage rate), defer (draw it from the next period's hours) or upgrade (approved
+plan upgrade: it draws from the next period, on the new plan).")]
+    Log {
+        /// The time worked: 1h30m, 90m, 1.5h or 45
+        duration: String,
+        /// The ticket worked on (42 or #42)
+        #[arg(long, value_name = "NUMBER")]
+        ticket: String,
+        /// The work type code: bug-fix, performance, minor-config, monitoring, consultation (included); new-feature, refactoring, training, data-work, emergency-after-hours (billable)
+        #[arg(long = "type", value_name = "CODE")]
+        work_type: String,
+        /// The day worked, in the client's timezone [default: today]
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<String>,
+        /// After 100 % of the hours: overage, defer or upgrade
+        #[arg(long, value_name = "CHOICE")]
+        after_limit: Option<String>,
+        /// What was done (the sheet's notes)
+        note: Vec<String>,
+    },
+    /// A client's hour bank and hour tracking sheet for a period
+    #[command(after_help = "\
+Examples:
+  tend hours --client acme-dental                   the open period
+  tend hours --client acme-dental --period 2026-11  the period starting in November 2026
+  tend hours --client acme-dental --csv > sheet.csv")]
+    Hours {
+        /// The client's slug
+        #[arg(long, value_name = "SLUG")]
+        client: String,
+        /// A month (2026-11: the period starting in it) or a date inside the period
+        #[arg(long, value_name = "PERIOD")]
+        period: Option<String>,
+        /// Print the sheet as CSV
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Close every hour-bank period that has ended: carry, expire, grant the next
+    #[command(after_help = "\
+Examples:
+  tend close-month                          close what has ended (safe to run twice)
+  tend close-month --dry-run                show what would close, write nothing
+  tend close-month --dry-run --as-of 2027-01-05   preview the closes due by a date
+
+`tend serve` runs the close every hour by itself; missed months are closed in order.")]
+    CloseMonth {
+        /// Show what would close and write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// With --dry-run: preview as of this date (UTC midnight)
+        #[arg(long, value_name = "YYYY-MM-DD", requires = "dry_run")]
+        as_of: Option<String>,
+    },
+    /// The billing export for a month: fee, included hours, overage, emergency, other work
+    #[command(after_help = "\
+Examples:
+  tend billing --period 2026-11
+  tend billing --period 2026-11 --csv > billing-2026-11.csv
+
+Amounts in the CSV are integer cents, one row per line item.")]
+    Billing {
+        /// The month (each contract's period starting in it)
+        #[arg(long, value_name = "YYYY-MM")]
+        period: String,
+        /// Print CSV, one row per line item
+        #[arg(long)]
+        csv: bool,
+    },
     /// Messages Tend sends: list them, deliver what is due, retry a failed one
     #[command(subcommand)]
     Outbox(OutboxCommand),

@@ -9,6 +9,7 @@ mod database;
 mod demo;
 mod failure;
 mod holidays;
+mod hours;
 mod logging;
 mod outbox;
 mod password;
@@ -278,6 +279,33 @@ async fn with_store(command: Command, store: &tend_store::Store) -> Result<Strin
         Command::Export { client, output } => {
             clients::export(store, &client, output.as_deref()).await
         }
+        Command::Log {
+            duration,
+            ticket,
+            work_type,
+            date,
+            after_limit,
+            note,
+        } => {
+            let args = hours::LogArgs {
+                duration,
+                ticket,
+                work_type,
+                note,
+                date,
+                after_limit,
+            };
+            hours::log(store, args).await
+        }
+        Command::Hours {
+            client,
+            period,
+            csv,
+        } => hours::hours(store, &client, period.as_deref(), csv).await,
+        Command::CloseMonth { dry_run, as_of } => {
+            hours::close_month(store, dry_run, as_of.as_deref()).await
+        }
+        Command::Billing { period, csv } => hours::billing(store, &period, csv).await,
         Command::Config
         | Command::Serve { .. }
         | Command::Migrate

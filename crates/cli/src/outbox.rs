@@ -17,6 +17,7 @@ pub fn jobs_config(config: &Config) -> JobsConfig {
         sla_scan_every: std::time::Duration::from_secs(s.sla_scan_seconds.max(1)),
         deliver_every: std::time::Duration::from_secs(2),
         watch_every: std::time::Duration::from_secs(1),
+        month_close_every: std::time::Duration::from_secs(3600),
         holder: format!(
             "{}:{}",
             std::env::var("HOSTNAME").unwrap_or_else(|_| "tend".into()),

@@ -1254,8 +1254,27 @@ fn every_command_has_help() {
     let tend = Tend::new();
     let top = tend.run(&["--help"]).ok().stdout;
     for command in [
-        "serve", "migrate", "demo", "user", "token", "client", "plan", "backup", "export",
-        "config", "ticket", "backlog", "release", "sla", "outbox", "check", "ping",
+        "serve",
+        "migrate",
+        "demo",
+        "user",
+        "token",
+        "client",
+        "plan",
+        "backup",
+        "export",
+        "config",
+        "ticket",
+        "backlog",
+        "release",
+        "sla",
+        "outbox",
+        "check",
+        "ping",
+        "log",
+        "hours",
+        "close-month",
+        "billing",
     ] {
         assert!(top.contains(command), "{command} in --help");
         tend.run(&[command, "--help"]).ok();
@@ -1433,4 +1452,136 @@ fn a_ticket_email_is_shown_from_its_template_then_sent_to_the_contacts() {
     assert!(sent.starts_with("Emailed "), "{sent}");
     let outbox = tend.run(&["outbox", "list"]).ok().stdout;
     assert!(outbox.contains("Re: Booking reminders stopped"), "{outbox}");
+}
+
+#[test]
+fn time_is_logged_against_the_hour_bank_and_the_sheet_billing_and_close_read_it() {
+    let tend = Tend::new();
+    add_acme(&tend).ok();
+    tend.run(&[
+        "ticket",
+        "new",
+        "--client",
+        "acme-dental",
+        "--title",
+        "Email sync",
+    ])
+    .ok();
+    let first = tend
+        .run(&[
+            "log",
+            "7h30m",
+            "--ticket",
+            "1",
+            "--type",
+            "bug-fix",
+            "Investigated",
+            "email sync",
+        ])
+        .ok()
+        .stdout;
+    assert!(
+        first.contains("Used 7.5h of 10h, remaining 2.5h"),
+        "{first}"
+    );
+    assert!(first.contains("Alert: 75 %"), "{first}");
+    let full = tend
+        .run(&["log", "150", "--ticket", "#1", "--type", "minor config"])
+        .ok()
+        .stdout;
+    assert!(full.contains("Alert: 100 %"), "{full}");
+    let asked = tend
+        .run(&["log", "1h", "--ticket", "1", "--type", "bug-fix"])
+        .fails();
+    assert!(
+        asked
+            .error_line()
+            .contains("--after-limit overage|defer|upgrade"),
+        "{}",
+        asked.error_line()
+    );
+    let over = tend
+        .run(&[
+            "log",
+            "20m",
+            "--ticket",
+            "1",
+            "--type",
+            "bug-fix",
+            "--after-limit",
+            "overage",
+        ])
+        .ok()
+        .stdout;
+    assert!(
+        over.contains("bills 30m") && over.contains("overage 0.5h"),
+        "{over}"
+    );
+    tend.run(&[
+        "log",
+        "1h",
+        "--ticket",
+        "1",
+        "--type",
+        "new-feature",
+        "UTM field",
+    ])
+    .ok();
+    let bad = tend
+        .run(&["log", "1h1h", "--ticket", "1", "--type", "bug-fix"])
+        .fails();
+    assert!(bad.error_line().contains("1h1h"), "{}", bad.error_line());
+    let unknown = tend
+        .run(&["log", "1h", "--ticket", "1", "--type", "gardening"])
+        .fails();
+    assert!(
+        unknown.error_line().contains("work_type"),
+        "{}",
+        unknown.error_line()
+    );
+
+    let sheet = tend.run(&["hours", "--client", "acme-dental"]).ok().stdout;
+    assert!(sheet.contains("remaining 0h"), "{sheet}");
+    assert!(sheet.contains("RUNNING TOTAL"), "{sheet}");
+    assert!(
+        sheet.contains("11.5h"),
+        "the running total ends at 11.5 h: {sheet}"
+    );
+    let csv = tend
+        .run(&["hours", "--client", "acme-dental", "--csv"])
+        .ok()
+        .stdout;
+    assert_eq!(csv.lines().count(), 5, "a header and four entries: {csv}");
+    assert!(csv
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .contains(",Investigated email sync,included"));
+
+    let month = jiff::Zoned::now().strftime("%Y-%m").to_string();
+    let billing = tend
+        .run(&["billing", "--period", &month, "--csv"])
+        .ok()
+        .stdout;
+    let amounts: i64 = billing
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.rsplit(',').next()?.trim().parse::<i64>().ok())
+        .sum();
+    // $1,200 fee + 0.5 h overage at $150 + 1 h other work at $150.
+    assert_eq!(amounts, 120_000 + 7_500 + 15_000, "{billing}");
+
+    let preview = tend
+        .run(&["close-month", "--dry-run", "--as-of", "2030-01-01"])
+        .ok()
+        .stdout;
+    assert!(preview.contains("(dry run: nothing written)"), "{preview}");
+    assert!(preview.contains("acme-dental"), "{preview}");
+    let closed = tend.run(&["close-month"]).ok().stdout;
+    assert!(
+        closed.contains("closed 0 period(s)"),
+        "nothing has ended yet: {closed}"
+    );
+    let refused = tend.run(&["close-month", "--as-of", "2030-01-01"]);
+    assert_eq!(refused.code, Some(2), "--as-of only previews");
 }

@@ -1,5 +1,5 @@
-//! Tend's background work, run inside `tend serve`: outbox delivery, the SLA scan and
-//! the heartbeat watcher.
+//! Tend's background work, run inside `tend serve`: outbox delivery, the SLA scan, the
+//! heartbeat watcher and the hourly month close of the hour bank.
 //! Jobs meet the web side only in the database (outbox rows, job slots), so any number
 //! of instances can run them against one PostgreSQL: recurring runs are claimed per
 //! slot, outbox rows per lease.
@@ -7,6 +7,7 @@
 pub mod delivery;
 pub mod mail;
 pub mod monitor;
+pub mod month_close;
 pub mod sla_scan;
 
 use std::time::Duration;
@@ -18,6 +19,7 @@ use tokio::task::JoinHandle;
 pub use delivery::{deliver_due, DeliveryReport};
 pub use mail::{MailConfig, MailError, Mailer};
 pub use monitor::{watch, WatchReport};
+pub use month_close::{run_month_close, MONTH_CLOSE_JOB};
 pub use sla_scan::{scan, ScanReport};
 
 #[derive(Debug, Clone)]
@@ -32,6 +34,8 @@ pub struct JobsConfig {
     pub deliver_every: Duration,
     /// How often the heartbeat watcher looks for missed deadlines and new flips.
     pub watch_every: Duration,
+    /// How often the hour bank's month close runs (across all instances together).
+    pub month_close_every: Duration,
     /// This instance's name in job slots (host and process id).
     pub holder: String,
 }
@@ -63,6 +67,12 @@ impl Jobs {
                 store.clone(),
                 config.public_url.clone(),
                 config.watch_every,
+                stopped.clone(),
+            )),
+            tokio::spawn(month_close_loop(
+                store.clone(),
+                config.month_close_every,
+                config.holder.clone(),
                 stopped.clone(),
             )),
             tokio::spawn(sla_loop(store, config, stopped)),
@@ -166,6 +176,35 @@ async fn sla_loop(store: Store, config: JobsConfig, mut stopped: watch::Receiver
             Err(e) => tracing::error!(error = %e, "could not claim the SLA scan"),
         }
         // Sleep to the start of the next slot, so instances line up on the same slots.
+        let next = (slot + 1) * every_ms - jiff::Timestamp::now().as_millisecond();
+        if pause(Duration::from_millis(next.max(10) as u64), &mut stopped).await {
+            return;
+        }
+    }
+}
+
+async fn month_close_loop(
+    store: Store,
+    every: Duration,
+    holder: String,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let every_ms = every.as_millis().max(1) as i64;
+    loop {
+        let now = jiff::Timestamp::now();
+        match run_month_close(&store, now, every_ms, &holder).await {
+            Ok(Some(report)) => {
+                for (contract, why) in &report.failed {
+                    tracing::error!(contract, why, "month close failed for a contract");
+                }
+                if !report.closed.is_empty() || report.opened > 0 {
+                    tracing::info!(%report, "month close");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "month close failed"),
+        }
+        let slot = now.as_millisecond() / every_ms;
         let next = (slot + 1) * every_ms - jiff::Timestamp::now().as_millisecond();
         if pause(Duration::from_millis(next.max(10) as u64), &mut stopped).await {
             return;

@@ -255,3 +255,63 @@ async fn an_acknowledgement_from_the_template_reaches_each_contact_by_smtp() {
         assert!(mail.contains("- Maya Chen"), "{mail}");
     }
 }
+
+#[tokio::test]
+async fn the_hourly_month_close_runs_once_per_slot_and_backfills_missed_months() {
+    use tend_jobs::run_month_close;
+    const HOUR: i64 = 3_600_000;
+    for (engine, db) in databases().await {
+        let store = db.open().await;
+        growth_client_with_p1_ticket(&store).await;
+        // Mid-November in Chicago: the bank opens with its first period.
+        let november: Timestamp = "2026-11-10T18:00:00Z".parse().unwrap();
+        let opened = run_month_close(&store, november, HOUR, "a").await.unwrap();
+        assert_eq!(opened.map(|r| r.opened), Some(1), "{engine}");
+        let same_slot = run_month_close(&store, november, HOUR, "b").await.unwrap();
+        assert!(same_slot.is_none(), "{engine}: one instance per slot");
+
+        // 23:30 on November 30 in Chicago is already December in UTC, not in Chicago.
+        let late: Timestamp = "2026-12-01T05:30:00Z".parse().unwrap();
+        let not_yet = run_month_close(&store, late, HOUR, "a")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            not_yet.closed.is_empty(),
+            "{engine}: the boundary is the client's midnight"
+        );
+        let midnight: Timestamp = "2026-12-01T06:30:00Z".parse().unwrap();
+        let closed = run_month_close(&store, midnight, HOUR, "b")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(closed.closed.len(), 1, "{engine}: {closed}");
+        assert_eq!(
+            closed.closed[0].carried.0, 300,
+            "{engine}: 10 unused hours carry as 5"
+        );
+
+        // Down from December to March: December, January and February close in order.
+        let march: Timestamp = "2027-03-02T18:00:00Z".parse().unwrap();
+        let backfill = run_month_close(&store, march, HOUR, "a")
+            .await
+            .unwrap()
+            .unwrap();
+        let starts: Vec<String> = backfill
+            .closed
+            .iter()
+            .map(|c| c.period.start.to_string())
+            .collect();
+        assert_eq!(
+            starts,
+            ["2026-12-01", "2027-01-01", "2027-02-01"],
+            "{engine}"
+        );
+        let runs = store.job_runs().await.unwrap();
+        let run = runs.iter().find(|r| r.0 == "month-close").unwrap();
+        assert_eq!(
+            run.5.as_deref(),
+            Some("closed 3 period(s), opened 0 bank(s)")
+        );
+    }
+}

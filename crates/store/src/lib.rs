@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod contracts;
 pub mod error;
 pub mod export;
+pub mod hours;
 pub mod job_slots;
 pub mod messages;
 pub mod migrate;

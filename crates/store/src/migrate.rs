@@ -36,6 +36,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0004_changes.sql"),
     },
     Migration {
+        version: 6,
+        name: "hour_bank",
+        sqlite: include_str!("../migrations/sqlite/0006_hour_bank.sql"),
+        postgres: include_str!("../migrations/postgres/0006_hour_bank.sql"),
+    },
+    Migration {
         version: 7,
         name: "checks",
         sqlite: include_str!("../migrations/sqlite/0007_checks.sql"),

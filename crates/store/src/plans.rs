@@ -261,6 +261,7 @@ impl Store {
     pub async fn create_plan(&self, actor: &Actor, terms: &PlanTerms) -> Result<Plan> {
         let mut tx = self.begin().await?;
         let id = insert_plan(&mut tx, terms).await?;
+        crate::hours::seed_work_types(&mut tx, id).await?;
         let after = terms_fields(terms);
         let after = borrowed(&after);
         audit::record(

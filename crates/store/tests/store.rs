@@ -2154,3 +2154,467 @@ mod checks {
         }
     );
 }
+
+mod hours {
+    use super::*;
+    use jiff::Timestamp;
+    use tend_domain::hour_alerts::{DepletedChoice, HoursThreshold};
+    use tend_domain::minutes::Minutes;
+    use tend_domain::month_close::CarryLimit;
+    use tend_domain::ticket::TicketDraft;
+    use tend_store::hours::{LogTime, PeriodPick};
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    /// Mid-November 2026 in Chicago (the test clients' zone).
+    fn november() -> Timestamp {
+        at("2026-11-10T18:00:00Z")
+    }
+
+    async fn ticket(store: &Store, client: &str) -> i64 {
+        let d = TicketDraft {
+            client: client.into(),
+            title: "Email sync stopped".into(),
+            ..Default::default()
+        };
+        store
+            .create_ticket(&actor(), &d.parse().unwrap())
+            .await
+            .unwrap()
+            .number
+    }
+
+    fn log(ticket: i64, minutes: i64, work_type: &str) -> LogTime {
+        LogTime {
+            ticket,
+            actual: Minutes(minutes),
+            work_type: work_type.into(),
+            note: "investigated".into(),
+            work_date: None,
+            after_limit: None,
+            user_id: None,
+        }
+    }
+
+    async fn owner(store: &Store) {
+        store
+            .create_user(
+                &actor(),
+                &Email::parse("travis@agency.test").unwrap(),
+                "Travis",
+                Role::Owner,
+                "correct horse battery",
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn billing_contact(store: &Store, client_id: i64) {
+        let c = ContactDraft {
+            name: "Ana Lopez".into(),
+            email: "ana@acme.test".into(),
+            role: "billing".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        store.create_contact(&actor(), client_id, &c).await.unwrap();
+    }
+
+    story!(
+        the_sops_growth_numbers_alert_at_75_and_100_percent_once,
+        |store: Store| async move {
+            owner(&store).await;
+            let client = add_client(&store, "Acme", "acme", "GROWTH").await;
+            billing_contact(&store, client).await;
+            let t = ticket(&store, "acme").await;
+            let now = november();
+
+            let first = store
+                .log_time(&actor(), &log(t, 450, "bug-fix"), now)
+                .await
+                .unwrap();
+            assert_eq!(first.from_bank, Minutes(450));
+            assert_eq!(first.alerts.len(), 1, "7.5 of 10 hours is the 75 % alert");
+            assert_eq!(first.alerts[0].threshold, HoursThreshold::ThreeQuarters);
+            assert_eq!(
+                first.alerts[0].remaining,
+                Minutes(150),
+                "2.5 hours remaining"
+            );
+            let outbox = store
+                .list_outbox(tend_store::outbox::OutboxView::All, PageRequest::default())
+                .await
+                .unwrap()
+                .items;
+            assert!(outbox
+                .iter()
+                .any(|m| m.recipient == "travis@agency.test" && m.state == "pending"));
+            let draft = outbox
+                .iter()
+                .find(|m| m.recipient == "ana@acme.test")
+                .expect("a drafted email to the billing contact");
+            assert_eq!(draft.state, "draft", "the client's email waits for review");
+            assert!(draft.body.contains("used 7.5 of your 10"), "{}", draft.body);
+            assert!(draft.body.contains("Remaining: 2.5 hours"));
+
+            let more = store
+                .log_time(&actor(), &log(t, 30, "consultation"), now)
+                .await
+                .unwrap();
+            assert!(more.alerts.is_empty(), "75 % fires once per period");
+
+            let full = store
+                .log_time(&actor(), &log(t, 120, "bug-fix"), now)
+                .await
+                .unwrap();
+            assert_eq!(full.alerts.len(), 1);
+            assert_eq!(full.alerts[0].threshold, HoursThreshold::Depleted);
+            assert_eq!(full.summary.used, Minutes(600), "10 of 10 hours");
+            let depleted = store
+                .list_outbox(tend_store::outbox::OutboxView::All, PageRequest::default())
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .find(|m| m.recipient == "ana@acme.test" && m.subject.contains("Depleted"))
+                .expect("the 100 % draft");
+            assert!(
+                depleted.body.contains("Bill hourly at $150/hour"),
+                "{}",
+                depleted.body
+            );
+            assert!(depleted.body.contains("2026-12-01"), "the refresh date");
+            assert!(depleted.body.contains("ENTERPRISE"), "the upgrade option");
+
+            let err = store
+                .log_time(&actor(), &log(t, 60, "bug-fix"), now)
+                .await
+                .unwrap_err();
+            match err {
+                StoreError::Invalid(f) => assert!(f.get("after_limit").is_some(), "{f:?}"),
+                other => panic!("expected a choice to be asked for, got {other}"),
+            }
+            let mut over = log(t, 60, "bug-fix");
+            over.after_limit = Some(DepletedChoice::Overage);
+            let over = store.log_time(&actor(), &over, now).await.unwrap();
+            assert_eq!(over.overage, Minutes(60));
+            assert!(over.alerts.is_empty());
+
+            let bank = store.hour_bank("acme", None, now).await.unwrap();
+            assert_eq!(bank.summary.available, Minutes(600));
+            assert_eq!(bank.summary.overage, Minutes(60));
+            assert_eq!(bank.summary.remaining, Minutes(0));
+            let audit = store
+                .audit_log(Some("time_entry"), PageRequest::default())
+                .await
+                .unwrap();
+            assert_eq!(audit.total, 4, "every logged entry is audited");
+        }
+    );
+
+    story!(
+        rounding_keeps_actual_and_billable_and_billable_work_never_draws,
+        |store: Store| async move {
+            add_client(&store, "Acme", "acme", "GROWTH").await;
+            let t = ticket(&store, "acme").await;
+            let now = november();
+            let a = store
+                .log_time(&actor(), &log(t, 20, "bug fix"), now)
+                .await
+                .unwrap();
+            assert_eq!(
+                (a.entry.actual, a.entry.billable),
+                (Minutes(20), Minutes(30))
+            );
+            let b = store
+                .log_time(&actor(), &log(t, 90, "new-feature"), now)
+                .await
+                .unwrap();
+            assert_eq!(b.entry.charge, "billable");
+            assert_eq!(b.from_bank, Minutes(0));
+            let e = store
+                .log_time(&actor(), &log(t, 50, "emergency-after-hours"), now)
+                .await
+                .unwrap();
+            assert_eq!(
+                (e.entry.rate_kind.as_str(), e.entry.rate.0),
+                ("emergency", 30000)
+            );
+            let bank = store.hour_bank("acme", None, now).await.unwrap();
+            assert_eq!(bank.summary.used, Minutes(30), "only included work draws");
+            let err = store
+                .log_time(&actor(), &log(t, 20, "gardening"), now)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, StoreError::Invalid(ref f) if f.get("work_type").is_some()));
+
+            let sheet = store.hour_sheet("acme", None, now).await.unwrap();
+            assert_eq!(sheet.rows.len(), 3);
+            assert_eq!(sheet.rows[2].running_total, Minutes(30 + 90 + 60));
+            assert_eq!(
+                (sheet.included, sheet.billable),
+                (Minutes(30), Minutes(150))
+            );
+
+            let bill = store
+                .billing(PeriodPick::parse("2026-11").unwrap())
+                .await
+                .unwrap();
+            assert_eq!(bill.lines.len(), 1);
+            let line = &bill.lines[0];
+            assert_eq!(line.plan_fee.0, 120_000);
+            assert_eq!(line.included_used, Minutes(30));
+            assert_eq!(line.other_amount.0, 22_500, "1.5 h at $150");
+            assert_eq!(line.emergency_amount.0, 30_000, "1 h at $300");
+            assert_eq!(line.total.0, 120_000 + 22_500 + 30_000);
+            assert_eq!(bill.total, line.total);
+        }
+    );
+
+    story!(
+        the_close_carries_five_of_eight_unused_hours_and_a_full_bank_does_not_grow,
+        |store: Store| async move {
+            add_client(&store, "Acme", "acme", "GROWTH").await;
+            let t = ticket(&store, "acme").await;
+            store
+                .log_time(&actor(), &log(t, 120, "bug-fix"), november())
+                .await
+                .unwrap();
+
+            let december = at("2026-12-02T18:00:00Z");
+            let preview = store.close_month(december, true).await.unwrap();
+            assert_eq!(preview.closed.len(), 1);
+            assert_eq!(
+                preview.closed[0].carried,
+                Minutes(300),
+                "8 unused hours carry as 5"
+            );
+            let bank = store
+                .hour_bank(
+                    "acme",
+                    Some(PeriodPick::parse("2026-11").unwrap()),
+                    november(),
+                )
+                .await
+                .unwrap();
+            assert!(!bank.closed, "a dry run writes nothing");
+
+            let report = store.close_month(december, false).await.unwrap();
+            assert_eq!(report.closed.len(), 1);
+            let close = &report.closed[0];
+            assert_eq!((close.carried, close.expired), (Minutes(300), Minutes(180)));
+            assert_eq!(close.carry_limit, CarryLimit::RolloverCap);
+            let again = store.close_month(december, false).await.unwrap();
+            assert!(again.closed.is_empty(), "closing twice is closing once");
+
+            let dec = store.hour_bank("acme", None, december).await.unwrap();
+            assert_eq!(dec.period.start, date(2026, 12, 1));
+            assert_eq!(
+                dec.summary.available,
+                Minutes(900),
+                "5 carried + 10 granted"
+            );
+
+            // Nothing used in December: a 15-hour bank does not grow.
+            let report = store
+                .close_month(at("2027-01-01T18:00:00Z"), false)
+                .await
+                .unwrap();
+            assert_eq!(report.closed.len(), 1);
+            assert_eq!(report.closed[0].carried, Minutes(300));
+            assert_eq!(report.closed[0].expired, Minutes(600));
+            let jan = store
+                .hour_bank("acme", None, at("2027-01-01T18:00:00Z"))
+                .await
+                .unwrap();
+            assert_eq!(jan.summary.available, Minutes(900));
+            let ledger = store.contract_ledger(jan.contract_id).await.unwrap();
+            let balance: i64 = ledger
+                .iter()
+                .filter(|r| r.lot.is_some())
+                .map(|r| r.minutes.0)
+                .sum();
+            assert_eq!(
+                balance, jan.summary.remaining.0,
+                "the balance is the sum of the entries"
+            );
+        }
+    );
+
+    story!(
+        missed_months_are_closed_in_order_and_a_plan_change_waits_for_the_next_period,
+        |store: Store| async move {
+            let client = add_client(&store, "Acme", "acme", "GROWTH").await;
+            let t = ticket(&store, "acme").await;
+            store
+                .log_time(&actor(), &log(t, 60, "bug-fix"), november())
+                .await
+                .unwrap();
+            let contract = store.client_contracts(client).await.unwrap().remove(0);
+            let mut input = ContractDraft {
+                plan: "ENTERPRISE".into(),
+                ..Default::default()
+            }
+            .parse(date(2026, 11, 1))
+            .unwrap();
+            input.renewal_date = contract.renewal_date;
+            store
+                .update_contract(&actor(), contract.id, &input, date(2026, 11, 15))
+                .await
+                .unwrap();
+            let nov = store.hour_bank("acme", None, november()).await.unwrap();
+            assert_eq!(
+                nov.plan_code, "GROWTH",
+                "the change takes effect next period"
+            );
+            assert_eq!(nov.summary.available, Minutes(600));
+
+            let report = store
+                .close_month(at("2027-02-03T18:00:00Z"), false)
+                .await
+                .unwrap();
+            let starts: Vec<_> = report.closed.iter().map(|c| c.period.start).collect();
+            assert_eq!(
+                starts,
+                vec![date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1)],
+                "every missed month, oldest first"
+            );
+            assert_eq!(report.closed[0].next_plan_code, "ENTERPRISE");
+            assert_eq!(report.closed[0].next_grant, Minutes(1200));
+            assert_eq!(
+                report.closed[0].carried,
+                Minutes(300),
+                "GROWTH's cap of 5 h"
+            );
+            let feb = store
+                .hour_bank("acme", None, at("2027-02-03T18:00:00Z"))
+                .await
+                .unwrap();
+            assert_eq!(feb.plan_code, "ENTERPRISE");
+            assert_eq!(
+                feb.summary.available,
+                Minutes(1800),
+                "10 carried + 20 granted"
+            );
+        }
+    );
+
+    story!(
+        deferred_work_waits_for_the_next_period_and_adjustments_need_a_reason,
+        |store: Store| async move {
+            add_client(&store, "Acme", "acme", "STARTER").await;
+            let t = ticket(&store, "acme").await;
+            let now = november();
+            store
+                .log_time(&actor(), &log(t, 300, "bug-fix"), now)
+                .await
+                .unwrap();
+            let mut later = log(t, 60, "bug-fix");
+            later.after_limit = Some(DepletedChoice::Defer);
+            let deferred = store.log_time(&actor(), &later, now).await.unwrap();
+            assert_eq!(deferred.entry.bank_state, "waiting");
+            assert_eq!(deferred.entry.period_start, date(2026, 12, 1));
+            assert_eq!(deferred.overage, Minutes(0));
+
+            let err = store
+                .adjust_hours(&actor(), "acme", Minutes(60), "  ", now)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, StoreError::Invalid(ref f) if f.get("reason").is_some()));
+            let bank = store
+                .adjust_hours(
+                    &actor(),
+                    "acme",
+                    Minutes(60),
+                    "goodwill after the outage",
+                    now,
+                )
+                .await
+                .unwrap();
+            assert_eq!(bank.summary.available, Minutes(360));
+            assert_eq!(bank.summary.remaining, Minutes(60));
+
+            let report = store
+                .close_month(at("2026-12-01T18:00:00Z"), false)
+                .await
+                .unwrap();
+            assert_eq!(
+                report.closed[0].carried,
+                Minutes(0),
+                "STARTER carries nothing"
+            );
+            assert_eq!(report.closed[0].deferred_drawn, Minutes(60));
+            let dec = store
+                .hour_bank("acme", None, at("2026-12-01T18:00:00Z"))
+                .await
+                .unwrap();
+            assert_eq!(
+                dec.summary.used,
+                Minutes(60),
+                "deferred work draws when the hours refresh"
+            );
+            assert_eq!(
+                store
+                    .time_entry(deferred.entry.id)
+                    .await
+                    .unwrap()
+                    .bank_state,
+                "drawn"
+            );
+        }
+    );
+
+    story!(
+        two_closes_at_once_close_each_period_once,
+        |store: Store| async move {
+            for (name, slug) in [("Acme", "acme"), ("Bolt", "bolt"), ("Cove", "cove")] {
+                add_client(&store, name, slug, "GROWTH").await;
+            }
+            store.close_month(november(), false).await.unwrap();
+            let december = at("2026-12-02T18:00:00Z");
+            let (a, b) = tokio::join!(
+                store.close_month(december, false),
+                store.close_month(december, false)
+            );
+            let (a, b) = (a.unwrap(), b.unwrap());
+            assert_eq!(a.closed.len() + b.closed.len(), 3, "{a} / {b}");
+            for slug in ["acme", "bolt", "cove"] {
+                let bank = store.hour_bank(slug, None, december).await.unwrap();
+                let ledger = store
+                    .ledger_rows(bank.contract_id, date(2026, 12, 1))
+                    .await
+                    .unwrap();
+                let grants = ledger.iter().filter(|r| r.kind.as_str() == "grant").count();
+                assert_eq!(grants, 1, "one grant for December");
+            }
+        }
+    );
+}
+
+#[tokio::test]
+async fn two_instances_closing_one_postgres_close_each_period_once() {
+    let Some((first, url)) = harness::postgres_empty().await else {
+        return;
+    };
+    first.migrate().await.unwrap();
+    for (name, slug) in [("Acme", "acme"), ("Bolt", "bolt")] {
+        add_client(&first, name, slug, "GROWTH").await;
+    }
+    let november: jiff::Timestamp = "2026-11-10T18:00:00Z".parse().unwrap();
+    first.close_month(november, false).await.unwrap();
+    let second = Store::connect(&url).await.unwrap();
+    let later: jiff::Timestamp = "2027-01-05T18:00:00Z".parse().unwrap();
+    let (a, b) = tokio::join!(
+        first.close_month(later, false),
+        second.close_month(later, false)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        a.closed.len() + b.closed.len(),
+        4,
+        "two contracts, two missed months each, closed once between the instances"
+    );
+}

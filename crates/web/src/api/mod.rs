@@ -1,7 +1,7 @@
 //! The REST API under `/api/v1`: clients (and holiday imports), contacts, contracts,
-//! plans, tickets, change records and releases, message templates, heartbeat checks, the
-//! backlog, SLA attainment, the outbox, the audit log and the OpenAPI document. Every
-//! handler is thin (read the request into a draft, call the store, render JSON) and
+//! plans, tickets, change records and releases, message templates, the hour bank,
+//! heartbeat checks, the backlog, SLA attainment, the outbox, the audit log and the
+//! OpenAPI document. Every handler is thin (read the request into a draft, call the store, render JSON) and
 //! every error is an RFC 9457 problem document.
 
 mod attainment;
@@ -14,6 +14,7 @@ mod clients;
 mod contacts;
 mod contracts;
 mod holidays;
+mod hours;
 mod messages;
 pub mod openapi;
 mod outbox;
@@ -102,6 +103,19 @@ pub fn routes() -> Router<AppState> {
             "/tickets/{number}/post-mortem",
             axum::routing::put(tickets::put_post_mortem),
         )
+        .route(
+            "/tickets/{number}/time",
+            get(hours::ticket_time).post(hours::log_time),
+        )
+        .route("/clients/{slug}/hours", get(hours::bank))
+        .route("/clients/{slug}/hours/sheet", get(hours::sheet))
+        .route(
+            "/clients/{slug}/hours/sheet.csv",
+            get(hours::sheet_csv_file),
+        )
+        .route("/clients/{slug}/hours/adjustments", post(hours::adjust))
+        .route("/billing", get(hours::billing))
+        .route("/month-close", post(hours::month_close))
         .merge(changes::routes())
         .merge(checks::routes())
         .route("/backlog", get(backlog::list))

@@ -15,10 +15,35 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::{
-    attainment, audit, backlog, changes, checks, clients, contacts, contracts, holidays, messages,
-    outbox, plans, tickets,
+    attainment, audit, backlog, changes, checks, clients, contacts, contracts, holidays, hours,
+    messages, outbox, plans, tickets,
 };
 use crate::problem::{Problem, ProblemField};
+
+/// Time worked on a ticket, as sent to POST `/tickets/{number}/time`.
+#[derive(Serialize, ToSchema)]
+pub struct TimeFields {
+    /// The time worked: "1h30m", "90m", "1.5h", or a number of minutes (required).
+    duration: String,
+    /// A work type code of the client's plan, for example bug-fix (required).
+    work_type: String,
+    /// What was done.
+    note: Option<String>,
+    /// YYYY-MM-DD in the client's timezone; default today.
+    date: Option<String>,
+    /// overage, defer or upgrade: required for included work once the period's hours
+    /// are used up.
+    after_limit: Option<String>,
+}
+
+/// An owner's adjustment of a client's hour bank.
+#[derive(Serialize, ToSchema)]
+pub struct AdjustmentFields {
+    /// Signed: "+2h", "-90m", or a number of minutes (required).
+    minutes: String,
+    /// Why (required).
+    reason: String,
+}
 
 /// A client as sent to POST, PUT and PATCH `/clients`.
 #[derive(Serialize, ToSchema)]
@@ -278,7 +303,7 @@ pub struct PageOf {
 #[openapi(
     info(
         title = "Tend API",
-        description = "Clients, contacts, contracts, plans, tickets, change records, releases, message templates, heartbeat checks, the backlog, SLA attainment, the outbox and the audit log of a Tend support desk. \
+        description = "Clients, contacts, contracts, plans, tickets, change records, releases, message templates, the hour bank, heartbeat checks, the backlog, SLA attainment, the outbox and the audit log of a Tend support desk. \
             Authenticate with an API token as `Authorization: Bearer <token>`; writes need a write-scoped token. \
             Every error is an RFC 9457 problem document (`application/problem+json`)."
     ),
@@ -302,12 +327,14 @@ pub struct PageOf {
         messages::list, messages::show, messages::replace, messages::reset, messages::email,
         checks::list, checks::create, checks::show, checks::delete, checks::pause,
         checks::resume, checks::pings, checks::flips,
+        hours::log_time, hours::ticket_time, hours::bank, hours::sheet, hours::sheet_csv_file,
+        hours::adjust, hours::billing, hours::month_close,
         document,
     ),
     components(schemas(Problem, ProblemField, ClientFields, NewClient, ContractFields,
         ContractChange, ContactFields, PlanFields, TicketFields, StatusChange, MessageFields,
         PostMortemFields, ChangeFields, ReleaseFields, TemplateFields, EmailFields, CheckFields,
-        PageOf)),
+        TimeFields, AdjustmentFields, PageOf)),
     modifiers(&Conventions),
     security(("bearer" = [])),
     tags(
@@ -324,6 +351,7 @@ pub struct PageOf {
         (name = "outbox", description = "Every message Tend sends (email), with its delivery state"),
         (name = "templates", description = "Message templates, and emails to a client's contacts written from them"),
         (name = "checks", description = "Heartbeat checks per client, their pings and state changes; pings arrive on /ping/<uuid>"),
+        (name = "hours", description = "The hour bank: time on tickets, balances, the hour tracking sheet, adjustments, billing and the month close"),
         (name = "meta", description = "This document"),
     )
 )]

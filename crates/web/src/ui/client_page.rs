@@ -64,6 +64,9 @@ struct ClientPage {
     roles: Vec<&'static str>,
     /// SLA attainment in the last three months, by month (oldest first).
     attainment: Vec<(String, Attained)>,
+    /// The hour-bank panel, or why there is none.
+    bank: Option<crate::ui::hours::HourPanel>,
+    bank_note: String,
 }
 
 fn contract_draft(c: &Contract) -> ContractDraft {
@@ -181,7 +184,17 @@ async fn page(
             FieldErrors::new(),
         ),
     };
+    let (bank, bank_note) = if client.deleted {
+        (None, "A deleted client has no hour bank.".to_string())
+    } else {
+        match crate::ui::hours::hour_panel(state, &client.slug).await? {
+            Ok(panel) => (Some(panel), String::new()),
+            Err(why) => (None, why),
+        }
+    };
     Ok(ClientPage {
+        bank,
+        bank_note,
         nav: Nav::new(staff, "clients"),
         hours: client.hours.rows(),
         sla: plan

@@ -10,6 +10,7 @@ mod clients;
 mod compose;
 mod error;
 mod holidays;
+mod hours;
 mod login;
 mod outbox;
 mod plans;
@@ -81,6 +82,17 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/templates/{kind}/reset",
             get(templates::confirm_reset).post(templates::reset),
+        )
+        .route("/tickets/{number}/time", post(hours::log_time))
+        .route("/clients/{slug}/hours", get(hours::sheet))
+        .route(
+            "/clients/{slug}/hours/sheet.csv",
+            get(hours::sheet_csv_file),
+        )
+        .route("/clients/{slug}/hours/adjustments", post(hours::adjust))
+        .route(
+            "/month-close",
+            get(hours::month_close_preview).post(hours::month_close),
         )
         .route("/outbox", get(outbox::list))
         .route("/outbox/{id}/retry", post(outbox::retry))

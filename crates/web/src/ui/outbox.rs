@@ -73,6 +73,7 @@ pub async fn list(
             "sent" => "sent",
             "failed" => "failed",
             "sending" => "sending",
+            "draft" => "draft (not sent)",
             _ if m.attempts > 0 => "retrying",
             _ => "queued",
         },

@@ -138,6 +138,8 @@ struct TicketPage {
     /// Why the clocks could not be shown, when they could not.
     clocks_error: Option<String>,
     viewer_tz: String,
+    /// Time logged on the ticket and the log-time form.
+    time: crate::ui::hours::TimePanel,
 }
 
 /// What the page shows in its forms after a refused submission.
@@ -150,6 +152,7 @@ struct Feedback {
     pm_errors: FieldErrors,
     change_draft: Option<ChangeDraft>,
     change_errors: FieldErrors,
+    time: Option<crate::ui::hours::TimeFeedback>,
 }
 
 async fn linked(state: &AppState, number: i64) -> Result<Linked, UiError> {
@@ -291,8 +294,10 @@ async fn page(
         Err(StoreError::Invalid(e)) => (Vec::new(), Some(e.summary())),
         Err(e) => return Err(e.into()),
     };
+    let time = crate::ui::hours::time_panel(state, &t, feedback.time).await?;
     Ok(TicketPage {
         nav: Nav::new(staff, "tickets"),
+        time,
         clocks,
         clocks_error,
         viewer_tz: tz.to_string(),
@@ -329,6 +334,20 @@ async fn page(
             .collect(),
         t,
     })
+}
+
+/// The ticket page again after a refused log-time form, with what to fix (422).
+pub async fn refused_time(
+    state: &AppState,
+    staff: &Staff,
+    number: i64,
+    time: crate::ui::hours::TimeFeedback,
+) -> Result<Response, UiError> {
+    let feedback = Feedback {
+        time: Some(time),
+        ..Default::default()
+    };
+    refused(&page(state, staff, number, feedback).await?)
 }
 
 fn to_ticket(number: i64) -> Response {
