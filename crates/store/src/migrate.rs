@@ -35,6 +35,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_changes.sql"),
         postgres: include_str!("../migrations/postgres/0004_changes.sql"),
     },
+    Migration {
+        version: 9,
+        name: "ticket_events_clock_index",
+        sqlite: include_str!("../migrations/sqlite/0009_ticket_events_clock_index.sql"),
+        postgres: include_str!("../migrations/postgres/0009_ticket_events_clock_index.sql"),
+    },
 ];
 
 /// What a migration run did, for the CLI and the start-up log.
