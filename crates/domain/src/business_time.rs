@@ -35,9 +35,14 @@
 //! Between two changes of UTC offset, local time is the instant plus a constant, so the
 //! walk is integer arithmetic over each day's ranges, and whole weeks are taken at once
 //! (their business time is the weekly total less the holidays in them). The zone is asked
-//! for its offset and next transition once per walk and once per transition crossed.
-//! Build a [`BusinessHours`] once per calendar and reuse it; the free functions
+//! for its offset and next transition once per walk and once per transition crossed,
+//! and a prepared calendar remembers the last few stretches of one offset it was told
+//! about, so most walks ask the zone nothing (a zone's rules for a future year are
+//! worked out on each question, which costs more than the walk). Build a
+//! [`BusinessHours`] once per calendar and reuse it; the free functions
 //! ([`add_business_minutes`] and friends) build one on each call.
+
+use std::sync::{Mutex, PoisonError};
 
 use jiff::{civil::Date, tz::TimeZone, Timestamp};
 
@@ -68,10 +73,10 @@ pub struct BusinessHours {
 #[derive(Debug, Clone)]
 enum Kind {
     AllHours,
-    Weekly(Weekly),
+    Weekly(Box<Weekly>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Weekly {
     tz: TimeZone,
     /// Ranges as milliseconds after local midnight, Monday first: weekday `d` owns
@@ -83,6 +88,28 @@ struct Weekly {
     open_days: i64,
     /// Holidays on weekdays that have hours, as days since 1970-01-01, sorted, no repeats.
     holidays: Vec<i64>,
+    /// Stretches of one offset the zone gave lately, each known to hold from the first
+    /// instant it was asked about (see [`Weekly::segment`]).
+    seen: Mutex<Vec<(i64, Segment)>>,
+}
+
+/// How many stretches a calendar remembers: the current one, the one before the last
+/// change, and a little more.
+const SEEN: usize = 4;
+
+impl Clone for Weekly {
+    fn clone(&self) -> Self {
+        Self {
+            tz: self.tz.clone(),
+            ranges: self.ranges.clone(),
+            first: self.first,
+            day_ms: self.day_ms,
+            week_ms: self.week_ms,
+            open_days: self.open_days,
+            holidays: self.holidays.clone(),
+            seen: Mutex::new(Vec::new()),
+        }
+    }
 }
 
 /// The built-in 24/7 calendar, for targets whose clock counts every hour.
@@ -135,7 +162,7 @@ impl BusinessHours {
         holidays.sort_unstable();
         holidays.dedup();
         Self {
-            kind: Kind::Weekly(Weekly {
+            kind: Kind::Weekly(Box::new(Weekly {
                 tz,
                 ranges,
                 first,
@@ -143,7 +170,8 @@ impl BusinessHours {
                 week_ms: day_ms.iter().sum(),
                 open_days: day_ms.iter().filter(|&&ms| ms > 0).count() as i64,
                 holidays,
-            }),
+                seen: Mutex::new(Vec::new()),
+            })),
         }
     }
 
@@ -345,7 +373,7 @@ impl Visit for FirstSpan {
 
 /// A stretch of time with one UTC offset: from some instant until `until` (the next
 /// transition, or `i64::MAX` when the zone has none).
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Segment {
     offset: i64,
     until: i64,
@@ -381,8 +409,34 @@ impl Weekly {
             .sum()
     }
 
+    /// The zone's offset at `at` and its next transition, remembered: two instants with
+    /// the same next transition and offset have no change between them, so a stretch
+    /// holds from the earliest instant it was found for.
+    fn segment(&self, at: i64) -> Segment {
+        // A poisoned lock only means another thread panicked while holding it; the
+        // list is valid after every push and update, so it is used as it is.
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, seg)) = seen
+            .iter()
+            .find(|(from, seg)| *from <= at && at < seg.until)
+        {
+            return *seg;
+        }
+        let seg = segment(&self.tz, at);
+        match seen.iter_mut().find(|(_, s)| *s == seg) {
+            Some(known) => known.0 = known.0.min(at),
+            None => {
+                if seen.len() == SEEN {
+                    seen.remove(0);
+                }
+                seen.push((at, seg));
+            }
+        }
+        seg
+    }
+
     fn is_open(&self, at: i64) -> bool {
-        let offset = i64::from(self.tz.to_offset(timestamp(at)).seconds()) * 1000;
+        let offset = self.segment(at).offset;
         let local = at + offset;
         let day = local.div_euclid(DAY_MS);
         let time = local - day * DAY_MS;
@@ -397,7 +451,7 @@ impl Weekly {
     /// stretch of it to `visit` in order; returns `true` when `visit` stopped the walk.
     fn walk(&self, from: i64, limit: i64, visit: &mut impl Visit) -> bool {
         let mut t = from;
-        let mut seg = segment(&self.tz, t);
+        let mut seg = self.segment(t);
         while t < limit {
             let local = t + seg.offset;
             let day = local.div_euclid(DAY_MS);
@@ -437,7 +491,7 @@ impl Weekly {
                 // The offset changes before this local day ends: carry on from the change
                 // with the new offset (local time jumps ahead or goes back).
                 t = seg.until;
-                seg = segment(&self.tz, t);
+                seg = self.segment(t);
             } else {
                 t = next_midnight;
             }
@@ -847,6 +901,21 @@ mod tests {
                 hours.minutes_between(a, c),
                 hours.minutes_between(a, b) + hours.minutes_between(b, c)
             );
+        }
+
+        #[test]
+        fn a_calendar_asked_many_things_in_any_order_answers_as_a_fresh_one(
+            (hours, cal, tz) in arb_hours(),
+            asks in prop::collection::vec((arb_instant(), 0i64..40_000), 1..40),
+        ) {
+            // The remembered stretches of one offset never change an answer.
+            for (at, n) in asks {
+                let fresh = BusinessHours::new(&cal, zone(tz));
+                prop_assert_eq!(hours.add_minutes(at, n), fresh.add_minutes(at, n));
+                let later = at + jiff::SignedDuration::from_mins(n);
+                prop_assert_eq!(hours.minutes_between(at, later), fresh.minutes_between(at, later));
+                prop_assert_eq!(hours.is_open(at), fresh.is_open(at));
+            }
         }
 
         #[test]

@@ -21,6 +21,8 @@ macro_rules! text_enum {
             }
 
             pub fn parse(raw: &str) -> Result<Self, crate::plan::UnknownValue> {
+                // Stored values are already exact: no need to normalise them.
+                $(if raw == $text { return Ok($name::$variant); })+
                 let wanted = raw.trim().to_lowercase().replace(['_', ' '], "-");
                 $(if wanted == $text { return Ok($name::$variant); })+
                 Err(crate::plan::UnknownValue {

@@ -307,6 +307,19 @@ impl ClockHistory {
     pub fn stopped_at(&self) -> Option<Timestamp> {
         self.stopped_at
     }
+
+    /// Where the cycle in force at `now` started: the last public reply that restarted
+    /// the clock by then, or its start. The same instant as the status's
+    /// [`ClockStatus::cycle_started_at`], without evaluating the clock.
+    pub fn cycle_started_at(&self, now: Timestamp) -> Timestamp {
+        let now = now.max(self.started_at);
+        let known = self.events.partition_point(|e| e.at <= now);
+        self.events[..known]
+            .iter()
+            .rev()
+            .find(|e| e.kind == ClockEventKind::Restarted)
+            .map_or(self.started_at, |e| e.at)
+    }
 }
 
 /// What a clock needs beyond its history: the client's calendar (business-hours
@@ -660,6 +673,25 @@ struct Cycle<'h> {
     ended_by_restart: bool,
 }
 
+/// Judges a cycle; `true` when it breached (or was met late).
+fn judge_cycle(
+    c: &Cycle<'_>,
+    events: &[ClockEvent],
+    now: Timestamp,
+    ctx: ClockContext<'_>,
+) -> Result<(Judged, bool), SlaError> {
+    let tail = c.ended_at.unwrap_or(now.as_millisecond());
+    let cycle_events = &events[c.first..c.end];
+    let judged = judge(c.start, c.starts_paused, cycle_events, tail, c.target, ctx)?;
+    // Reached by running time, and (when met) strictly before the stop: a target met at
+    // its due instant is met in time.
+    let late = judged.due_reached
+        && judged
+            .due
+            .is_some_and(|d| c.ended_at.is_none_or(|end| d < end));
+    Ok((judged, late))
+}
+
 /// Judges a cycle and writes its timeline; `true` when it breached (or was met late).
 fn run_cycle(
     c: &Cycle<'_>,
@@ -667,16 +699,8 @@ fn run_cycle(
     now: Timestamp,
     ctx: ClockContext<'_>,
 ) -> Result<(Judged, Vec<TimelineEntry>, bool), SlaError> {
-    let tail = c.ended_at.unwrap_or(now.as_millisecond());
-    let cycle_events = &events[c.first..c.end];
-    let judged = judge(c.start, c.starts_paused, cycle_events, tail, c.target, ctx)?;
-    let entries = cycle_timeline(c, cycle_events, &judged, ctx)?;
-    // Reached by running time, and (when met) strictly before the stop: a target met at
-    // its due instant is met in time.
-    let late = judged.due_reached
-        && judged
-            .due
-            .is_some_and(|d| c.ended_at.is_none_or(|end| d < end));
+    let (judged, late) = judge_cycle(c, events, now, ctx)?;
+    let entries = cycle_timeline(c, &events[c.first..c.end], &judged, ctx)?;
     Ok((judged, entries, late))
 }
 
@@ -685,6 +709,29 @@ pub fn evaluate_clock(
     history: &ClockHistory,
     ctx: ClockContext<'_>,
     now: Timestamp,
+) -> Result<ClockStatus, SlaError> {
+    evaluate(history, ctx, now, true)
+}
+
+/// The status [`evaluate_clock`] gives, less what only a person reads: the timeline and
+/// the outcomes of earlier next-update cycles are left empty, so only the current cycle
+/// is measured. For work that evaluates every open clock at once (the SLA scan) and
+/// needs the state, due and warning times. Whenever [`evaluate_clock`] succeeds this
+/// gives the same status but for those two fields; it fails only where that fails.
+pub fn evaluate_clock_brief(
+    history: &ClockHistory,
+    ctx: ClockContext<'_>,
+    now: Timestamp,
+) -> Result<ClockStatus, SlaError> {
+    evaluate(history, ctx, now, false)
+}
+
+/// With `full`, earlier cycles are judged and every cycle's timeline written.
+fn evaluate(
+    history: &ClockHistory,
+    ctx: ClockContext<'_>,
+    now: Timestamp,
+    full: bool,
 ) -> Result<ClockStatus, SlaError> {
     let now = now.max(history.started_at);
     let known = history.events.partition_point(|e| e.at <= now);
@@ -725,7 +772,10 @@ pub fn evaluate_clock(
                 current.end = i;
                 current.ended_at = Some(at);
                 current.ended_by_restart = true;
-                earlier.push(std::mem::replace(&mut current, next));
+                let ended = std::mem::replace(&mut current, next);
+                if full {
+                    earlier.push(ended);
+                }
             }
             // The history refuses anything after a stop, so this is the last event.
             ClockEventKind::Stopped => {
@@ -751,8 +801,13 @@ pub fn evaluate_clock(
         }
     }
     let c = &current;
-    let (judged, entries, late) = run_cycle(c, events, now, ctx)?;
-    timeline.extend(entries);
+    let (judged, late) = if full {
+        let (judged, entries, late) = run_cycle(c, events, now, ctx)?;
+        timeline.extend(entries);
+        (judged, late)
+    } else {
+        judge_cycle(c, events, now, ctx)?
+    };
 
     let counting = counting_hours(judged.clock, ctx.hours);
     let stopped_at = c.ended_at;
@@ -1775,6 +1830,47 @@ mod tests {
             prop_assert_eq!(r.status.due, fresh.due);
             prop_assert_eq!(&r.status.state, &fresh.state);
             prop_assert_eq!(r.status.elapsed_minutes, fresh.elapsed_minutes);
+        }
+
+        #[test]
+        fn the_brief_evaluation_agrees_with_the_full_one(
+            start in arb_minute(),
+            steps in prop::collection::vec((0u8..6, 0i64..3000), 0..8),
+            first in prop::sample::select(vec!["2h", "8h", "3bd", "4h@24x7", "1h/4h@24x7"]),
+            specs in prop::collection::vec(
+                prop::sample::select(vec!["1h", "24h", "2bd", "4h@24x7", "window:Next call"]),
+                8,
+            ),
+            now_after in 0i64..20_000,
+            warn in 1i64..=100,
+        ) {
+            let hours = nine_to_five();
+            let ctx = ClockContext { hours: &hours, warn: WarnShare::percent(warn).unwrap() };
+            let mut h = ClockHistory::start(minute(start), target(Severity::P1, first));
+            let mut at = start;
+            for (i, (step, gap)) in steps.iter().enumerate() {
+                at += gap;
+                // Refused events (a resume while running, anything after the stop) are
+                // left out, as the ticket's clocks leave them out.
+                let _ = match step {
+                    0 => h.pause(minute(at)),
+                    1 => h.resume(minute(at)),
+                    2 => h.restart(minute(at)),
+                    3 => h.retarget(minute(at), target(Severity::P1, specs[i])),
+                    4 => h.stop(minute(at)),
+                    _ => Ok(()),
+                };
+            }
+            let now = minute(start + now_after);
+            let full = evaluate_clock(&h, ctx, now);
+            let brief = evaluate_clock_brief(&h, ctx, now);
+            // Where the full evaluation fails (an earlier target it re-judges), the
+            // brief one may still succeed; everywhere else they agree.
+            if let Ok(mut full) = full {
+                full.timeline.clear();
+                full.earlier_cycles.clear();
+                prop_assert_eq!(brief, Ok(full));
+            }
         }
 
         #[test]

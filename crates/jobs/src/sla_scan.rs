@@ -9,9 +9,9 @@ use jiff::Timestamp;
 use tend_domain::plan::TargetKind;
 use tend_domain::role::Role;
 use tend_domain::sla_clock::ClockStatus;
-use tend_domain::sla_notice::{cycle_key, due_notices, NoticeKind};
+use tend_domain::sla_notice::{cycle_key, due_notices, DueNotice, NoticeKind};
 use tend_store::outbox::{NewMessage, EMAIL};
-use tend_store::sla_scan::{notice_key, NewNotice, ScanClient, ScannedTicket};
+use tend_store::sla_scan::{NewNotice, NoticeKey, ScanClient, ScannedTicket};
 use tend_store::tickets::clock_name;
 use tend_store::users::User;
 use tend_store::{Result, Store};
@@ -48,60 +48,96 @@ impl std::fmt::Display for ScanReport {
 /// One pass as of `now`. `public_url` starts the ticket links in the messages.
 pub async fn scan(store: &Store, now: Timestamp, public_url: &str) -> Result<ScanReport> {
     let input = store.sla_scan_input(now).await?;
-    let recorded = store.recorded_notices().await?;
     let users = store.list_users().await?;
     let mut report = ScanReport {
         tickets: input.tickets.len(),
+        clocks: input.settled,
         skipped: input.skipped.len(),
         ..ScanReport::default()
     };
     for (ticket, why) in &input.skipped {
         tracing::warn!(ticket, why, "SLA clock skipped");
     }
-    let mut notices = Vec::new();
+    // The notices not recorded yet; in a steady state, a handful of the many that fell.
+    let mut found = Vec::new();
     for ticket in &input.tickets {
         report.clocks += ticket.clocks.len();
         let Some(client) = input.clients.get(&ticket.client_id) else {
             continue;
         };
         for (kind, status) in &ticket.clocks {
-            let cycle = cycle_key(ticket.severity, status);
             for due in due_notices(status) {
-                if recorded.contains(&notice_key(ticket.id, *kind, &cycle, due.kind)) {
-                    continue;
-                }
-                let messages = if due.announce {
-                    recipients(ticket, client, &users)
-                        .into_iter()
-                        .map(|to| NewMessage {
-                            event_key: format!(
-                                "sla:{}:{}:{cycle}:{}:{}",
-                                ticket.id,
-                                kind.as_str(),
-                                due.kind.as_str(),
-                                to.email
-                            ),
-                            channel: EMAIL,
-                            recipient: to.email.clone(),
-                            subject: subject(ticket, client, *kind, due.kind),
-                            body: body(ticket, client, *kind, due.kind, status, to, public_url),
-                            client_id: Some(client.id),
-                            ticket_id: Some(ticket.id),
-                        })
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                notices.push(NewNotice {
+                let key = NoticeKey {
                     ticket_id: ticket.id,
                     clock: *kind,
-                    cycle: cycle.clone(),
+                    severity: ticket.severity,
+                    cycle_started_at: status.cycle_started_at.as_millisecond(),
                     kind: due.kind,
-                    fell_at: due.fell_at.as_millisecond(),
-                    messages,
-                });
+                };
+                if !ticket.recorded.contains(&key) {
+                    found.push(Found {
+                        ticket,
+                        client,
+                        clock: *kind,
+                        status,
+                        due,
+                    });
+                }
             }
         }
+    }
+    let announced: Vec<i64> = found
+        .iter()
+        .filter(|f| f.due.announce)
+        .map(|f| f.ticket.id)
+        .collect();
+    let titles = store.ticket_titles(&announced).await?;
+    let by_id: HashMap<i64, &User> = users
+        .iter()
+        .filter(|u| !u.disabled)
+        .map(|u| (u.id, u))
+        .collect();
+    let mut notices = Vec::with_capacity(found.len());
+    for f in &found {
+        let Found {
+            ticket,
+            client,
+            clock: kind,
+            status,
+            ref due,
+        } = *f;
+        let cycle = cycle_key(ticket.severity, status);
+        let messages = if due.announce {
+            let title = titles.get(&ticket.id).map_or("", String::as_str);
+            recipients(ticket, client, &users, &by_id)
+                .into_iter()
+                .map(|to| NewMessage {
+                    event_key: format!(
+                        "sla:{}:{}:{cycle}:{}:{}",
+                        ticket.id,
+                        kind.as_str(),
+                        due.kind.as_str(),
+                        to.email
+                    ),
+                    channel: EMAIL,
+                    recipient: to.email.clone(),
+                    subject: subject(ticket, client, kind, due.kind),
+                    body: body(f, title, to, public_url),
+                    client_id: Some(client.id),
+                    ticket_id: Some(ticket.id),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        notices.push(NewNotice {
+            ticket_id: ticket.id,
+            clock: kind,
+            cycle,
+            kind: due.kind,
+            fell_at: due.fell_at.as_millisecond(),
+            messages,
+        });
     }
     // Written at the wall-clock time, whatever instant the clocks were evaluated at.
     store.record_notices(&notices, tend_store::now_ms()).await?;
@@ -116,16 +152,26 @@ pub async fn scan(store: &Store, now: Timestamp, public_url: &str) -> Result<Sca
     Ok(report)
 }
 
+/// A warning or breach that fell on a clock and is not recorded yet.
+struct Found<'a> {
+    ticket: &'a ScannedTicket,
+    client: &'a ScanClient,
+    clock: TargetKind,
+    status: &'a ClockStatus,
+    due: DueNotice,
+}
+
 /// Who hears about a ticket's clocks: its owner; else its client's technical owner;
-/// else every owner of the agency. Disabled accounts hear nothing.
-fn recipients<'a>(ticket: &ScannedTicket, client: &ScanClient, users: &'a [User]) -> Vec<&'a User> {
-    let by_id: HashMap<i64, &User> = users
-        .iter()
-        .filter(|u| !u.disabled)
-        .map(|u| (u.id, u))
-        .collect();
+/// else every owner of the agency. Disabled accounts hear nothing (`enabled` holds the
+/// others by id).
+fn recipients<'a>(
+    ticket: &ScannedTicket,
+    client: &ScanClient,
+    users: &'a [User],
+    enabled: &HashMap<i64, &'a User>,
+) -> Vec<&'a User> {
     for id in [ticket.owner_id, client.owner_id].into_iter().flatten() {
-        if let Some(u) = by_id.get(&id) {
+        if let Some(u) = enabled.get(&id) {
             return vec![u];
         }
     }
@@ -154,15 +200,15 @@ fn subject(
     )
 }
 
-fn body(
-    ticket: &ScannedTicket,
-    client: &ScanClient,
-    kind: TargetKind,
-    notice: NoticeKind,
-    status: &ClockStatus,
-    to: &User,
-    public_url: &str,
-) -> String {
+fn body(found: &Found<'_>, title: &str, to: &User, public_url: &str) -> String {
+    let Found {
+        ticket,
+        client,
+        clock: kind,
+        status,
+        ..
+    } = *found;
+    let notice = found.due.kind;
     let due = status
         .due
         .map(|d| {
@@ -209,7 +255,7 @@ fn body(
          Due:     {due}{paused}\n\n\
          Open the ticket: {}/tickets/{}\n",
         ticket.id,
-        ticket.title,
+        title,
         client.name,
         client.slug,
         status.terms.explain(),

@@ -53,6 +53,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_message_templates.sql"),
         postgres: include_str!("../migrations/postgres/0008_message_templates.sql"),
     },
+    Migration {
+        version: 9,
+        name: "ticket_events_clock_index",
+        sqlite: include_str!("../migrations/sqlite/0009_ticket_events_clock_index.sql"),
+        postgres: include_str!("../migrations/postgres/0009_ticket_events_clock_index.sql"),
+    },
 ];
 
 /// What a migration run did, for the CLI and the start-up log.

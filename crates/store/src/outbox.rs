@@ -93,6 +93,51 @@ pub async fn enqueue(tx: &mut Tx, message: &NewMessage, now: i64) -> Result<bool
     Ok(written == 1)
 }
 
+/// Writes many messages inside the caller's transaction, a hundred per statement; those
+/// whose event key is already there are left out, as [`enqueue`] does. Returns how many
+/// were written.
+pub async fn enqueue_all(tx: &mut Tx, messages: &[&NewMessage], now: i64) -> Result<u64> {
+    let mut written = 0;
+    for chunk in messages.chunks(100) {
+        let mut sql = String::from(
+            "INSERT INTO outbox (event_key, channel, recipient, subject, body, client_id, ticket_id, \
+             state, attempts, next_attempt_at, created_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let p = i * 7;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, $1, $1)",
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6,
+                p + 7,
+                p + 8
+            ));
+        }
+        sql.push_str(" ON CONFLICT (event_key) DO NOTHING");
+        written += with_tx!(tx, c => {
+            let mut q = sqlx::query(&sql).bind(now);
+            for m in chunk {
+                q = q
+                    .bind(&m.event_key)
+                    .bind(m.channel)
+                    .bind(&m.recipient)
+                    .bind(&m.subject)
+                    .bind(&m.body)
+                    .bind(m.client_id)
+                    .bind(m.ticket_id);
+            }
+            q.execute(&mut *c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(written)
+}
+
 /// Which messages an operator lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutboxView {

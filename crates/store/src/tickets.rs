@@ -1004,14 +1004,36 @@ pub struct ClockLine {
     pub text: String,
 }
 
+/// A history row as the clocks read it, borrowed from wherever it was decoded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EventView<'a> {
+    pub at: i64,
+    pub kind: &'a str,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+}
+
 pub(crate) fn moments(events: &[TicketEvent]) -> Vec<TicketMoment> {
+    let views: Vec<EventView<'_>> = events
+        .iter()
+        .map(|e| EventView {
+            at: e.at,
+            kind: &e.kind,
+            from: e.from.as_deref(),
+            to: e.to.as_deref(),
+        })
+        .collect();
+    moments_of(&views)
+}
+
+pub(crate) fn moments_of(events: &[EventView<'_>]) -> Vec<TicketMoment> {
     let ts = |ms: i64| jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    let sev = |v: &Option<String>| v.as_deref().and_then(|s| Severity::parse(s).ok());
-    let status = |v: &Option<String>| v.as_deref().and_then(|s| TicketStatus::parse(s).ok());
+    let sev = |v: &Option<&str>| v.and_then(|s| Severity::parse(s).ok());
+    let status = |v: &Option<&str>| v.and_then(|s| TicketStatus::parse(s).ok());
     let created_at = events.iter().find(|e| e.kind == "created").map(|e| e.at);
-    let mut out: Vec<TicketMoment> = Vec::new();
+    let mut out: Vec<TicketMoment> = Vec::with_capacity(events.len());
     for e in events {
-        let change = match e.kind.as_str() {
+        let change = match e.kind {
             "created" => TicketChange::Created { severity: None },
             // A severity given when the ticket was opened is its starting severity.
             "severity" if Some(e.at) == created_at => {

@@ -2618,3 +2618,255 @@ async fn two_instances_closing_one_postgres_close_each_period_once() {
         "two contracts, two missed months each, closed once between the instances"
     );
 }
+
+mod sla_scan {
+    use super::*;
+    use jiff::{SignedDuration, Timestamp};
+    use tend_domain::plan::{Severity, TargetKind};
+    use tend_domain::sla_clock::ClockState;
+    use tend_domain::sla_notice::{cycle_key, cycle_key_at, due_notices, NoticeKind};
+    use tend_domain::ticket::{TicketDraft, TicketStatus};
+    use tend_store::outbox::{NewMessage, EMAIL};
+    use tend_store::sla_scan::{NewNotice, NoticeKey};
+    use tend_store::tickets::Visibility;
+
+    fn draft(client: &str, title: &str, severity: &str) -> TicketDraft {
+        TicketDraft {
+            client: client.into(),
+            title: title.into(),
+            severity: severity.into(),
+            ..Default::default()
+        }
+    }
+
+    async fn open(store: &Store, client: &str, title: &str, severity: &str) -> i64 {
+        store
+            .create_ticket(&actor(), &draft(client, title, severity).parse().unwrap())
+            .await
+            .unwrap()
+            .number
+    }
+
+    fn state_name(state: &ClockState) -> &'static str {
+        match state {
+            ClockState::Running => "running",
+            ClockState::Paused => "paused",
+            ClockState::MetInTime { .. } => "met-in-time",
+            ClockState::MetLate { .. } => "met-late",
+            ClockState::Breached => "breached",
+            ClockState::NoTarget { .. } => "no-target",
+        }
+    }
+
+    story!(
+        the_scan_sees_every_open_ticket_s_clocks_as_its_page_does,
+        |store: Store| async move {
+            add_client(&store, "Acme", "acme", "GROWTH").await;
+            add_client(&store, "Beta", "beta", "ENTERPRISE").await;
+            let paused = open(&store, "acme", "Paused", "p1").await;
+            store
+                .set_ticket_status(&actor(), paused, TicketStatus::WaitingOnClient)
+                .await
+                .unwrap();
+            let triaged = open(&store, "beta", "Triaged later", "").await;
+            store
+                .update_ticket(
+                    &actor(),
+                    triaged,
+                    &draft("beta", "Triaged later", "p0").parse().unwrap(),
+                )
+                .await
+                .unwrap();
+            let updates = open(&store, "acme", "Updates", "p2").await;
+            store
+                .set_ticket_status(&actor(), updates, TicketStatus::InProgress)
+                .await
+                .unwrap();
+            for body in ["On it", "Still on it"] {
+                store
+                    .add_message(&actor(), None, updates, Visibility::Public, body)
+                    .await
+                    .unwrap();
+            }
+            let waiting_reply = open(&store, "beta", "Reply while waiting", "p3").await;
+            store
+                .set_ticket_status(&actor(), waiting_reply, TicketStatus::WaitingOnClient)
+                .await
+                .unwrap();
+            store
+                .add_message(
+                    &actor(),
+                    None,
+                    waiting_reply,
+                    Visibility::Public,
+                    "Any news?",
+                )
+                .await
+                .unwrap();
+            let resolved = open(&store, "acme", "Resolved", "p2").await;
+            store
+                .set_ticket_status(&actor(), resolved, TicketStatus::Resolved)
+                .await
+                .unwrap();
+            // No contract: no clocks. A deleted client's tickets are not scanned.
+            store
+                .create_client(&actor(), &client_draft("Gamma", "gamma").parse().unwrap())
+                .await
+                .unwrap();
+            open(&store, "gamma", "No plan", "p1").await;
+            store.delete_client(&actor(), "gamma").await.unwrap();
+
+            let now = Timestamp::now();
+            for at in [
+                now,
+                now + SignedDuration::from_hours(3),
+                now + SignedDuration::from_hours(24 * 40),
+            ] {
+                let input = store.sla_scan_input(at).await.unwrap();
+                assert!(input.skipped.is_empty(), "{:?}", input.skipped);
+                let ids: Vec<i64> = input.tickets.iter().map(|t| t.id).collect();
+                assert_eq!(ids, [paused, triaged, updates, waiting_reply]);
+                let mut stopped = 0;
+                for t in &input.tickets {
+                    let page = store.ticket_clocks(t.id, at).await.unwrap();
+                    // A stopped clock has nothing more to announce: it is not evaluated.
+                    let live: Vec<_> = page
+                        .iter()
+                        .filter(|c| !c.state.starts_with("met"))
+                        .collect();
+                    stopped += page.len() - live.len();
+                    assert_eq!(t.clocks.len(), live.len(), "#{}", t.id);
+                    for ((kind, s), c) in t.clocks.iter().zip(live) {
+                        let what = format!("#{} {kind} at {at}", t.id);
+                        assert_eq!(kind.as_str(), c.kind, "{what}");
+                        assert_eq!(state_name(&s.state), c.state, "{what}");
+                        assert_eq!(s.due.map(|d| d.as_millisecond()), c.due_at, "{what}");
+                        assert_eq!(s.warn_at.map(|d| d.as_millisecond()), c.warn_at, "{what}");
+                        assert_eq!(s.remaining_minutes, c.remaining_minutes, "{what}");
+                        assert_eq!(
+                            (s.paused, s.warned, s.breached),
+                            (c.paused, c.warned, c.breached),
+                            "{what}"
+                        );
+                    }
+                }
+                assert_eq!(input.settled, stopped);
+                let triaged = input.tickets.iter().find(|t| t.id == triaged).unwrap();
+                assert_eq!(triaged.severity, Severity::P0);
+                let updates = input.tickets.iter().find(|t| t.id == updates).unwrap();
+                assert!(updates
+                    .clocks
+                    .iter()
+                    .any(|(k, _)| *k == TargetKind::NextUpdate));
+            }
+
+            // Once a clock's warning and breach are on record, it is no longer evaluated.
+            let late = now + SignedDuration::from_hours(24 * 40);
+            let input = store.sla_scan_input(late).await.unwrap();
+            let mut notices = Vec::new();
+            for t in &input.tickets {
+                for (kind, status) in &t.clocks {
+                    for due in due_notices(status) {
+                        notices.push(NewNotice {
+                            ticket_id: t.id,
+                            clock: *kind,
+                            cycle: cycle_key(t.severity, status),
+                            kind: due.kind,
+                            fell_at: due.fell_at.as_millisecond(),
+                            messages: vec![],
+                        });
+                    }
+                }
+            }
+            assert!(notices.len() >= 8, "{notices:?}");
+            store.record_notices(&notices, 1).await.unwrap();
+            let again = store.sla_scan_input(late).await.unwrap();
+            let recorded: usize = again.tickets.iter().map(|t| t.recorded.len()).sum();
+            assert_eq!(recorded, notices.len());
+            assert!(again.settled > input.settled);
+            for t in &again.tickets {
+                for (kind, status) in &t.clocks {
+                    let on_record = |notice| {
+                        t.recorded.contains(&NoticeKey {
+                            ticket_id: t.id,
+                            clock: *kind,
+                            severity: t.severity,
+                            cycle_started_at: status.cycle_started_at.as_millisecond(),
+                            kind: notice,
+                        })
+                    };
+                    assert!(
+                        !(on_record(NoticeKind::Warning) && on_record(NoticeKind::Breach)),
+                        "#{} {kind} was evaluated with both its notices on record",
+                        t.id
+                    );
+                }
+            }
+
+            let titles = store.ticket_titles(&[paused, updates]).await.unwrap();
+            assert_eq!(titles.get(&updates).map(String::as_str), Some("Updates"));
+            assert_eq!(titles.len(), 2);
+        }
+    );
+
+    story!(
+        a_notice_is_recorded_once_with_its_messages_across_batches,
+        |store: Store| async move {
+            add_client(&store, "Acme", "acme", "GROWTH").await;
+            let number = open(&store, "acme", "Checkout down", "p1").await;
+            let notice = |cycle: i64, kind: NoticeKind| NewNotice {
+                ticket_id: number,
+                clock: TargetKind::Response,
+                cycle: cycle_key_at(Severity::P1, cycle),
+                kind,
+                fell_at: cycle + 1,
+                messages: match kind {
+                    NoticeKind::Warning => vec![],
+                    NoticeKind::Breach => vec![NewMessage {
+                        event_key: format!("sla:{number}:{cycle}"),
+                        channel: EMAIL,
+                        recipient: "ann@agency.test".into(),
+                        subject: format!("breach {cycle}"),
+                        body: "body".into(),
+                        client_id: None,
+                        ticket_id: Some(number),
+                    }],
+                },
+            };
+            // More than one batch of notices and of messages.
+            let mut notices: Vec<NewNotice> = (0..260)
+                .flat_map(|c| {
+                    [
+                        notice(c, NoticeKind::Warning),
+                        notice(c, NoticeKind::Breach),
+                    ]
+                })
+                .collect();
+            assert_eq!(store.record_notices(&notices, 5).await.unwrap(), 520);
+            assert_eq!(store.ticket_outbox(number).await.unwrap().len(), 260);
+            let recorded = store.recorded_notices().await.unwrap();
+            assert_eq!(recorded.len(), 520);
+            assert!(recorded.contains(&NoticeKey {
+                ticket_id: number,
+                clock: TargetKind::Response,
+                severity: Severity::P1,
+                cycle_started_at: 259,
+                kind: NoticeKind::Breach,
+            }));
+
+            // Written again with one new notice among them: only that one and its message.
+            notices.push(notice(1000, NoticeKind::Breach));
+            assert_eq!(store.record_notices(&notices, 6).await.unwrap(), 1);
+            let outbox = store.ticket_outbox(number).await.unwrap();
+            assert_eq!(outbox.len(), 261);
+            assert_eq!(outbox.last().unwrap().subject, "breach 1000");
+
+            // A done ticket's notices are no longer looked at.
+            store
+                .set_ticket_status(&actor(), number, TicketStatus::Resolved)
+                .await
+                .unwrap();
+            assert!(store.recorded_notices().await.unwrap().is_empty());
+        }
+    );
+}
