@@ -152,3 +152,22 @@ impl Store {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    /// Pending migrations are applied in list order, so the list must be in version
+    /// order: a version added out of place would run before one it may depend on.
+    #[test]
+    fn migrations_are_listed_in_version_order() {
+        let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        assert!(
+            versions.windows(2).all(|w| w[0] < w[1]),
+            "versions out of order: {versions:?}"
+        );
+        for m in MIGRATIONS {
+            assert!(!m.sqlite.trim().is_empty() && !m.postgres.trim().is_empty());
+        }
+    }
+}
