@@ -7,10 +7,9 @@
 //! `FOR UPDATE SKIP LOCKED`, and a flip is handled by whichever instance marks it first.
 
 use tend_domain::check::{down_alert, recovery_note, AlertFacts, CheckState};
-use tend_domain::role::Role;
 use tend_store::checks::{FlipAlert, PendingFlip};
 use tend_store::outbox::{NewMessage, EMAIL};
-use tend_store::users::User;
+use tend_store::users::{who_hears, User};
 use tend_store::{Result, Store};
 
 /// Checks moved per transaction.
@@ -60,7 +59,7 @@ pub async fn watch(store: &Store, now: i64, public_url: &str) -> Result<WatchRep
             let alert = alert_for(p);
             let messages = match &alert {
                 FlipAlert::Quiet => Vec::new(),
-                alert => recipients(p, staff)
+                alert => who_hears(&[p.client_owner_id], staff)
                     .into_iter()
                     .map(|to| message(p, alert, to, public_url))
                     .collect(),
@@ -106,21 +105,6 @@ pub fn alert_for(p: &PendingFlip) -> FlipAlert {
         },
         _ => FlipAlert::Quiet,
     }
-}
-
-/// Who hears about a check: its client's technical owner; else every owner of the
-/// agency. Disabled accounts hear nothing.
-fn recipients<'a>(p: &PendingFlip, users: &'a [User]) -> Vec<&'a User> {
-    if let Some(owner) = p
-        .client_owner_id
-        .and_then(|id| users.iter().find(|u| u.id == id && !u.disabled))
-    {
-        return vec![owner];
-    }
-    users
-        .iter()
-        .filter(|u| !u.disabled && u.role == Role::Owner)
-        .collect()
 }
 
 fn message(p: &PendingFlip, alert: &FlipAlert, to: &User, public_url: &str) -> NewMessage {

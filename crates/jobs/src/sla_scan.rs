@@ -2,18 +2,15 @@
 //! not yet noticed records it and queues an email to the ticket's owner (or, without
 //! one, the client's technical owner, or else the agency's owners).
 
-use std::collections::HashMap;
-
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use tend_domain::plan::TargetKind;
-use tend_domain::role::Role;
 use tend_domain::sla_clock::ClockStatus;
 use tend_domain::sla_notice::{cycle_key, due_notices, DueNotice, NoticeKind};
 use tend_store::outbox::{NewMessage, EMAIL};
 use tend_store::sla_scan::{NewNotice, NoticeKey, ScanClient, ScannedTicket};
 use tend_store::tickets::clock_name;
-use tend_store::users::User;
+use tend_store::users::{who_hears, User};
 use tend_store::{Result, Store};
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -92,11 +89,6 @@ pub async fn scan(store: &Store, now: Timestamp, public_url: &str) -> Result<Sca
         .map(|f| f.ticket.id)
         .collect();
     let titles = store.ticket_titles(&announced).await?;
-    let by_id: HashMap<i64, &User> = users
-        .iter()
-        .filter(|u| !u.disabled)
-        .map(|u| (u.id, u))
-        .collect();
     let mut notices = Vec::with_capacity(found.len());
     for f in &found {
         let Found {
@@ -109,7 +101,7 @@ pub async fn scan(store: &Store, now: Timestamp, public_url: &str) -> Result<Sca
         let cycle = cycle_key(ticket.severity, status);
         let messages = if due.announce {
             let title = titles.get(&ticket.id).map_or("", String::as_str);
-            recipients(ticket, client, &users, &by_id)
+            who_hears(&[ticket.owner_id, client.owner_id], &users)
                 .into_iter()
                 .map(|to| NewMessage {
                     event_key: format!(
@@ -159,26 +151,6 @@ struct Found<'a> {
     clock: TargetKind,
     status: &'a ClockStatus,
     due: DueNotice,
-}
-
-/// Who hears about a ticket's clocks: its owner; else its client's technical owner;
-/// else every owner of the agency. Disabled accounts hear nothing (`enabled` holds the
-/// others by id).
-fn recipients<'a>(
-    ticket: &ScannedTicket,
-    client: &ScanClient,
-    users: &'a [User],
-    enabled: &HashMap<i64, &'a User>,
-) -> Vec<&'a User> {
-    for id in [ticket.owner_id, client.owner_id].into_iter().flatten() {
-        if let Some(u) = enabled.get(&id) {
-            return vec![u];
-        }
-    }
-    users
-        .iter()
-        .filter(|u| !u.disabled && u.role == Role::Owner)
-        .collect()
 }
 
 fn subject(

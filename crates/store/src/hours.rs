@@ -32,7 +32,6 @@ use tend_domain::month_close::{
     PeriodSchedule, PlanChange,
 };
 use tend_domain::plan::PlanTerms;
-use tend_domain::role::Role;
 use tend_domain::rounding::{LoggedTime, RoundingMode, RoundingRule};
 use tend_domain::work_type::{
     amount_for, default_work_types, find_work_type, Charge, RateKind, WorkType,
@@ -1549,7 +1548,7 @@ impl Store {
                 .fetch_all(&mut *c).await?;
             rows.iter().map(crate::users::user_from_row).collect::<Result<Vec<_>>>()
         })?;
-        let recipients = alert_recipients(contract.client_owner, &users);
+        let recipients = crate::users::who_hears(&[contract.client_owner], &users);
         let text = AlertText::new(contract, plan, plans, period, alert, next_start);
         for to in recipients {
             let message = NewMessage {
@@ -1898,18 +1897,6 @@ async fn fired_tx(tx: &mut Tx, contract: i64, period: Date) -> Result<Vec<HoursT
         .bind(contract).bind(period.to_string()).fetch_all(&mut *c).await)?;
     rows.into_iter()
         .map(|(t,)| Ok(parsed("threshold", HoursThreshold::parse(&t))?))
-        .collect()
-}
-
-/// The recipient rule of the SLA notices, without a ticket owner: the client's technical
-/// owner, else every owner of the agency. Disabled accounts hear nothing.
-fn alert_recipients(client_owner: Option<i64>, users: &[User]) -> Vec<&User> {
-    if let Some(u) = client_owner.and_then(|id| users.iter().find(|u| u.id == id && !u.disabled)) {
-        return vec![u];
-    }
-    users
-        .iter()
-        .filter(|u| !u.disabled && u.role == Role::Owner)
         .collect()
 }
 

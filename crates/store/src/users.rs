@@ -26,6 +26,23 @@ pub struct User {
 
 pub const MIN_PASSWORD_LEN: usize = 10;
 
+/// The users who hear about an event, by `tend_domain::recipients::who_hears`: the first
+/// reachable of `named` (in order of preference), else every active owner.
+pub fn who_hears<'a>(named: &[Option<i64>], users: &'a [User]) -> Vec<&'a User> {
+    let staff: Vec<tend_domain::recipients::StaffMember> = users
+        .iter()
+        .map(|u| tend_domain::recipients::StaffMember {
+            id: u.id,
+            role: u.role,
+            active: !u.disabled,
+        })
+        .collect();
+    tend_domain::recipients::who_hears(named, &staff)
+        .into_iter()
+        .filter_map(|id| users.iter().find(|u| u.id == id))
+        .collect()
+}
+
 pub(crate) fn user_from_row(r: &impl RowExt) -> Result<User> {
     Ok(User {
         id: r.int("id")?,
