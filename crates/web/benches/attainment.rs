@@ -6,6 +6,9 @@
 //!
 //! Like a test, a bench stops on the impossible, so it uses `expect`.
 
+mod common;
+
+use common::percentile;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -13,22 +16,16 @@ use axum::http::{header, Request, StatusCode};
 use tend_domain::attainment::{DateRange, GroupBy, Period};
 use tend_domain::client::ClientDraft;
 use tend_domain::contract::ContractDraft;
-use tend_domain::email::Email;
-use tend_domain::role::{Role, Scope};
+use tend_domain::role::Scope;
 use tend_domain::ticket::{TicketDraft, TicketStatus};
 use tend_store::attainment::AttainmentQuery;
 use tend_store::tickets::Visibility;
-use tend_store::{Actor, Store};
 use tend_web::{router, AppState, WebConfig};
 use tower::ServiceExt;
 
 const CLIENTS: usize = 500;
 const TICKETS: usize = 10_000;
 const RUNS: usize = 20;
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 fn median_and_p95(mut times: Vec<f64>) -> (f64, f64) {
     times.sort_by(|a, b| a.total_cmp(b));
@@ -37,23 +34,7 @@ fn median_and_p95(mut times: Vec<f64>) -> (f64, f64) {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let dir = std::env::temp_dir().join(format!("tend-bench-{}", tend_store::random_hex(6)));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let store = Store::connect(&format!("sqlite://{}/tend.db", dir.display()))
-        .await
-        .expect("open");
-    store.migrate().await.expect("migrate");
-    let actor = Actor::system("bench");
-    let owner = store
-        .create_user(
-            &actor,
-            &Email::parse("owner@bench.test").expect("email"),
-            "Owner",
-            Role::Owner,
-            "bench password 123",
-        )
-        .await
-        .expect("user");
+    let (dir, store, actor, owner) = common::bench_store().await;
     let started = Instant::now();
     let plans = ["STARTER", "GROWTH", "ENTERPRISE"];
     let zones = [

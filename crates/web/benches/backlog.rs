@@ -3,16 +3,16 @@
 //! backlog (whole queue, a later page, one client's queue, the incomplete filter)
 //! through the real router. Run with `cargo bench -p tend-web --bench backlog`.
 
+mod common;
+
+use common::percentile;
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use tend_domain::client::ClientDraft;
 use tend_domain::contract::ContractDraft;
-use tend_domain::email::Email;
-use tend_domain::role::Role;
 use tend_domain::ticket::TicketDraft;
-use tend_store::{Actor, Store};
 use tend_web::{router, AppState, WebConfig};
 use tower::ServiceExt;
 
@@ -20,29 +20,9 @@ const CLIENTS: usize = 500;
 const TICKETS: usize = 10_000;
 const RUNS: usize = 50;
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let dir = std::env::temp_dir().join(format!("tend-bench-{}", tend_store::random_hex(6)));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let store = Store::connect(&format!("sqlite://{}/tend.db", dir.display()))
-        .await
-        .expect("open");
-    store.migrate().await.expect("migrate");
-    let actor = Actor::system("bench");
-    let owner = store
-        .create_user(
-            &actor,
-            &Email::parse("owner@bench.test").expect("email"),
-            "Owner",
-            Role::Owner,
-            "bench password 123",
-        )
-        .await
-        .expect("user");
+    let (dir, store, actor, owner) = common::bench_store().await;
     let started = Instant::now();
     let plans = ["STARTER", "GROWTH", "ENTERPRISE"];
     let mut tx = store.begin().await.expect("tx");
