@@ -309,7 +309,7 @@ Send it as `Authorization: Bearer <secret>`.")]
         /// What the token is for, to recognise it later
         #[arg(long)]
         name: String,
-        /// read (GET only) or write
+        /// read (GET only), write, or owner (also plans and hour-bank adjustments)
         #[arg(long, value_name = "SCOPE")]
         scope: String,
     },
@@ -696,11 +696,15 @@ pub enum OutboxCommand {
     #[command(after_help = "\
 Examples:
   tend outbox list                 the last 50 messages
-  tend outbox list --trouble       failed ones and ones waiting to be retried")]
+  tend outbox list --trouble       failed ones and ones waiting to be retried
+  tend outbox list --drafts        drafted emails waiting for review")]
     List {
         /// Only messages that failed or are waiting for a retry
-        #[arg(long)]
+        #[arg(long, conflicts_with = "drafts")]
         trouble: bool,
+        /// Only drafted emails waiting for a person to send them
+        #[arg(long)]
+        drafts: bool,
         /// How many to show
         #[arg(long, default_value_t = 50)]
         limit: i64,
@@ -711,5 +715,34 @@ Examples:
     Retry {
         /// The message's id (from `tend outbox list`)
         id: i64,
+    },
+    /// Print one message: who it is to, its state, subject and body
+    Show {
+        /// The message's id (from `tend outbox list`)
+        id: i64,
+    },
+    /// Send a drafted email, as drafted or with a new subject or body
+    #[command(after_help = "\
+Examples:
+  tend outbox show 12                           read the draft first
+  tend outbox send 12                           send it as drafted
+  tend outbox send 12 --body-file reply.txt     send it with the body you wrote")]
+    Send {
+        /// The draft's id (from `tend outbox list --drafts`)
+        id: i64,
+        /// A new subject
+        #[arg(long)]
+        subject: Option<String>,
+        /// A file holding the new body (`-` reads standard input)
+        #[arg(long, value_name = "PATH")]
+        body_file: Option<std::path::PathBuf>,
+    },
+    /// Discard a drafted email unsent (it stays listed as discarded)
+    Discard {
+        /// The draft's id (from `tend outbox list --drafts`)
+        id: i64,
+        /// Confirm: without it nothing is discarded
+        #[arg(long)]
+        yes: bool,
     },
 }

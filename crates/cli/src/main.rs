@@ -83,9 +83,18 @@ async fn dispatch(command: Command, config: &Config) -> Result<String, Failure> 
         Command::Outbox(command) => {
             let store = database::open(config, true).await?;
             let result = match command {
-                OutboxCommand::List { trouble, limit } => {
-                    outbox::list(&store, trouble, limit).await
-                }
+                OutboxCommand::List {
+                    trouble,
+                    drafts,
+                    limit,
+                } => outbox::list(&store, trouble, drafts, limit).await,
+                OutboxCommand::Show { id } => outbox::show(&store, id).await,
+                OutboxCommand::Send {
+                    id,
+                    subject,
+                    body_file,
+                } => outbox::send(&store, id, subject, body_file).await,
+                OutboxCommand::Discard { id, yes } => outbox::discard(&store, id, yes).await,
                 OutboxCommand::Deliver => outbox::deliver(config, &store).await,
                 OutboxCommand::Retry { id } => outbox::retry(&store, id).await,
             };

@@ -5,7 +5,7 @@ use tend_store::outbox::OutboxView;
 use tend_store::{Actor, Store};
 
 use crate::config::Config;
-use crate::failure::Failure;
+use crate::failure::{Failure, NotFoundAs};
 use crate::table::Table;
 
 /// The jobs' settings from the configuration.
@@ -53,11 +53,16 @@ pub async fn deliver(config: &Config, store: &Store) -> Result<String, Failure> 
     ))
 }
 
-pub async fn list(store: &Store, trouble: bool, limit: i64) -> Result<String, Failure> {
-    let view = if trouble {
-        OutboxView::Trouble
-    } else {
-        OutboxView::All
+pub async fn list(
+    store: &Store,
+    trouble: bool,
+    drafts: bool,
+    limit: i64,
+) -> Result<String, Failure> {
+    let view = match (trouble, drafts) {
+        (true, _) => OutboxView::Trouble,
+        (_, true) => OutboxView::Drafts,
+        _ => OutboxView::All,
     };
     let per_page = limit.clamp(1, 200) as u32;
     let page = store
@@ -93,4 +98,72 @@ pub async fn retry(store: &Store, id: i64) -> Result<String, Failure> {
         .retry_outbox(&Actor::system("cli"), id, tend_store::now_ms())
         .await?;
     Ok(format!("Message {id} will be sent at the next delivery.\n"))
+}
+
+pub async fn show(store: &Store, id: i64) -> Result<String, Failure> {
+    let m = store
+        .outbox_message(id)
+        .await
+        .not_found_as(|| format!("there is no message {id} (see `tend outbox list`)"))?;
+    Ok(format!(
+        "Message {id} ({}) to {}\nSubject: {}\n\n{}",
+        m.state, m.recipient, m.subject, m.body
+    ))
+}
+
+pub async fn send(
+    store: &Store,
+    id: i64,
+    subject: Option<String>,
+    body_file: Option<std::path::PathBuf>,
+) -> Result<String, Failure> {
+    let draft = store
+        .outbox_message(id)
+        .await
+        .not_found_as(|| format!("there is no message {id} (see `tend outbox list --drafts`)"))?;
+    let body = match body_file {
+        Some(path) if path.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+                Failure::new(format!("--body-file: cannot read standard input: {e}"))
+            })?;
+            text
+        }
+        Some(path) => std::fs::read_to_string(&path).map_err(|e| {
+            Failure::new(format!("--body-file: cannot read {}: {e}", path.display()))
+        })?,
+        None => draft.body.clone(),
+    };
+    let subject = subject.unwrap_or_else(|| draft.subject.clone());
+    let sent = store
+        .send_draft(
+            &Actor::system("cli"),
+            id,
+            &subject,
+            &body,
+            tend_store::now_ms(),
+        )
+        .await?;
+    Ok(format!(
+        "Message {id} to {} is queued and goes out at the next delivery.\n",
+        sent.recipient
+    ))
+}
+
+pub async fn discard(store: &Store, id: i64, yes: bool) -> Result<String, Failure> {
+    let draft = store
+        .outbox_message(id)
+        .await
+        .not_found_as(|| format!("there is no message {id} (see `tend outbox list --drafts`)"))?;
+    if !yes {
+        return Err(Failure::new(format!(
+            "this discards \"{}\" to {} unsent; run again with --yes to confirm",
+            draft.subject, draft.recipient
+        )));
+    }
+    store.discard_draft(&Actor::system("cli"), id).await?;
+    Ok(format!(
+        "Discarded the draft {id} to {}.\n",
+        draft.recipient
+    ))
 }

@@ -236,8 +236,8 @@ pub async fn email(
 ) -> Result<String, Failure> {
     use tend_domain::message_template::{render, unfilled_blanks, TemplateKind};
     let n = number(raw)?;
-    let kind =
-        TemplateKind::parse(template).map_err(|e| Failure::new(format!("--template: {e}")))?;
+    let kind = TemplateKind::parse_for_ticket(template)
+        .map_err(|e| Failure::new(format!("--template: {e}")))?;
     let recipients = store
         .choose_recipients(n, to)
         .await

@@ -1,5 +1,5 @@
-//! Messages to a client's contacts (acknowledge, status update, resolved, post-mortem),
-//! written from templates the agency edits.
+//! Messages to a client's contacts (acknowledge, status update, resolved, post-mortem,
+//! and the hour bank's 75 % and 100 % emails), written from templates the agency edits.
 //!
 //! A template is a subject and a body in Jinja syntax (minijinja, sandboxed: no file or
 //! network access, and a fuel limit bounds loops). Rendering is strict: a variable that
@@ -18,7 +18,9 @@ text_enum!(
         Acknowledge => "acknowledge",
         StatusUpdate => "status-update",
         Resolved => "resolved",
-        PostMortem => "post-mortem"
+        PostMortem => "post-mortem",
+        HoursThreeQuarters => "hours-75",
+        HoursDepleted => "hours-100"
     }
 );
 
@@ -29,7 +31,31 @@ impl TemplateKind {
             TemplateKind::StatusUpdate => "Status update",
             TemplateKind::Resolved => "Resolved",
             TemplateKind::PostMortem => "Post-mortem",
+            TemplateKind::HoursThreeQuarters => "Hours 75 % used",
+            TemplateKind::HoursDepleted => "Hours used up",
         }
+    }
+
+    /// A kind a person writes on a ticket: the hour-bank emails are drafted by the hour
+    /// bank instead, so naming one here is an error that says so.
+    pub fn parse_for_ticket(raw: &str) -> Result<Self, String> {
+        let kind = Self::parse(raw).map_err(|e| e.to_string())?;
+        if kind.is_about_a_ticket() {
+            Ok(kind)
+        } else {
+            Err(format!(
+                "\"{raw}\" is drafted by the hour bank, not written on a ticket; use acknowledge, status-update, resolved or post-mortem"
+            ))
+        }
+    }
+
+    /// Whether it is written about a ticket (from the ticket's page), or drafted by the
+    /// hour bank when usage crosses a threshold.
+    pub fn is_about_a_ticket(self) -> bool {
+        !matches!(
+            self,
+            TemplateKind::HoursThreeQuarters | TemplateKind::HoursDepleted
+        )
     }
 
     /// When the SOP sends it.
@@ -39,6 +65,8 @@ impl TemplateKind {
             TemplateKind::StatusUpdate => "What is happening, what you are doing, when it will be fixed.",
             TemplateKind::Resolved => "What was fixed, how you know, what prevents it coming back.",
             TemplateKind::PostMortem => "For P0 and P1: root cause, fix, prevention and monitoring added.",
+            TemplateKind::HoursThreeQuarters => "Drafted to the billing contact when 75 % of the period's hours are used.",
+            TemplateKind::HoursDepleted => "Drafted to the billing contact when the hours run out: the options for further work.",
         }
     }
 }
@@ -112,6 +140,37 @@ Monitoring added: {{ post_mortem.monitoring_added }}
 - {{ agent.name }}
 ",
         ),
+        // The SOP's "Support Hours Update" and "Support Hours Depleted" emails.
+        TemplateKind::HoursThreeQuarters => (
+            "{{ client.name }} - Support Hours Update",
+            "Hey {{ contact.first_name }},
+
+Heads up - we've used {{ hours.used }} of your {{ hours.available }} monthly support hours so far this period.
+
+Remaining: {{ hours.remaining }} hours
+
+If you're planning any requests, want to make sure you're aware. If we go over, additional time is billed at {{ hours.overage_rate }}/hour (or we can upgrade your tier for more included hours).
+
+Let me know if you have questions!
+
+- {{ agent.name }}
+",
+        ),
+        TemplateKind::HoursDepleted => (
+            "{{ client.name }} - Support Hours Depleted",
+            "Hey {{ contact.first_name }},
+
+We've used all {{ hours.available }} of your monthly support hours for the period {{ hours.period }}.
+
+For further requests, the options are:
+
+{% for option in hours.options %}{{ loop.index }}. {{ option }}
+{% endfor %}
+Which would you prefer?
+
+- {{ agent.name }}
+",
+        ),
     };
     MessageTemplate {
         subject: subject.into(),
@@ -133,6 +192,23 @@ pub struct MessageContext {
     pub update_every: String,
     /// Absent until a post-mortem is written.
     pub post_mortem: Option<PostMortemFacts>,
+    /// The hour bank's numbers, in the hour-bank emails only.
+    pub hours: Option<HoursFacts>,
+}
+
+/// What the hour-bank emails quote, already written out ("7.5", "$150.00").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HoursFacts {
+    pub used: String,
+    pub available: String,
+    pub remaining: String,
+    pub overage_rate: String,
+    /// "2026-11-01 to 2026-11-30".
+    pub period: String,
+    /// The first day of the next period, when the hours refresh.
+    pub refresh_on: String,
+    /// The SOP's choices once the hours are used up, each one sentence.
+    pub options: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -259,8 +335,9 @@ pub fn render(
 }
 
 /// Checks an edited template: it must parse, stay within size limits, and render
-/// against a sample ticket (so unknown variables are caught when saving, not sending).
-pub fn check(template: &MessageTemplate) -> Result<(), Vec<TemplateError>> {
+/// against a sample of what its kind is written with (so unknown variables are caught
+/// when saving, not sending).
+pub fn check(kind: TemplateKind, template: &MessageTemplate) -> Result<(), Vec<TemplateError>> {
     let mut errors = Vec::new();
     if template.subject.trim().is_empty() {
         errors.push(TemplateError {
@@ -286,7 +363,7 @@ pub fn check(template: &MessageTemplate) -> Result<(), Vec<TemplateError>> {
     }
     if errors.is_empty() {
         let env = environment();
-        let sample = sample_context();
+        let sample = sample_for(kind);
         for (field, source) in [("subject", &template.subject), ("body", &template.body)] {
             if let Err(e) = render_part(&env, field, source, &sample) {
                 errors.push(e);
@@ -300,7 +377,23 @@ pub fn check(template: &MessageTemplate) -> Result<(), Vec<TemplateError>> {
     }
 }
 
-/// A made-up ticket for previews of a template on its own.
+/// The sample a kind of template is previewed and checked with: a ticket for ticket
+/// messages, an hour bank for the hour-bank emails (with no post-mortem, so a ticket
+/// message's fields there are refused when saving).
+pub fn sample_for(kind: TemplateKind) -> MessageContext {
+    let mut c = sample_context();
+    if kind.is_about_a_ticket() {
+        c.hours = None;
+    } else {
+        c.post_mortem = None;
+        c.ticket = TicketFacts::default();
+        c.update_by = String::new();
+        c.update_every = String::new();
+    }
+    c
+}
+
+/// A made-up ticket and hour bank for previews of a template on its own.
 pub fn sample_context() -> MessageContext {
     MessageContext {
         ticket: TicketFacts {
@@ -326,6 +419,19 @@ pub fn sample_context() -> MessageContext {
             fix: "Re-authorised the connector and replayed 37 leads".into(),
             prevention: "Token expiry is now checked every morning".into(),
             monitoring_added: "A heartbeat on the lead sync, alerting after 15 minutes".into(),
+        }),
+        hours: Some(HoursFacts {
+            used: "7.5".into(),
+            available: "10".into(),
+            remaining: "2.5".into(),
+            overage_rate: "$150.00".into(),
+            period: "2026-11-01 to 2026-11-30".into(),
+            refresh_on: "2026-12-01".into(),
+            options: vec![
+                "Bill the additional work hourly at $150.00/hour".into(),
+                "Wait until your hours refresh on 2026-12-01".into(),
+                "Upgrade to ENTERPRISE ($4,500.00/month, 30 hours included) from 2026-12-01".into(),
+            ],
         }),
     }
 }
@@ -358,14 +464,74 @@ mod tests {
 
     #[test]
     fn every_default_renders_against_the_sample() {
-        for kind in TemplateKind::ALL {
+        for kind in TemplateKind::ALL.iter().filter(|k| k.is_about_a_ticket()) {
             let t = default_template(*kind);
-            assert_eq!(check(&t), Ok(()), "{kind}");
+            assert_eq!(check(*kind, &t), Ok(()), "{kind}");
             let r = render(&t, &sample_context()).unwrap();
             assert!(r.subject.contains("#42"), "{kind}: {}", r.subject);
             assert!(r.body.starts_with("Hi Dana,"), "{kind}: {}", r.body);
             assert!(r.body.contains("- Maya Chen"), "{kind}");
         }
+    }
+
+    #[test]
+    fn the_hour_bank_emails_quote_the_sops_numbers() {
+        let quarter = render(
+            &default_template(TemplateKind::HoursThreeQuarters),
+            &sample_for(TemplateKind::HoursThreeQuarters),
+        )
+        .unwrap();
+        assert_eq!(quarter.subject, "Acme Dental - Support Hours Update");
+        assert!(quarter.body.starts_with("Hey Dana,"));
+        assert!(quarter
+            .body
+            .contains("we've used 7.5 of your 10 monthly support hours"));
+        assert!(quarter.body.contains("Remaining: 2.5 hours"));
+        assert!(quarter.body.contains("billed at $150.00/hour"));
+        let depleted = render(
+            &default_template(TemplateKind::HoursDepleted),
+            &sample_for(TemplateKind::HoursDepleted),
+        )
+        .unwrap();
+        assert!(depleted.body.contains("1. Bill the additional work hourly"));
+        assert!(depleted
+            .body
+            .contains("2. Wait until your hours refresh on 2026-12-01"));
+        assert!(depleted.body.contains("3. Upgrade to ENTERPRISE"));
+        for kind in [
+            TemplateKind::HoursThreeQuarters,
+            TemplateKind::HoursDepleted,
+        ] {
+            assert_eq!(check(kind, &default_template(kind)), Ok(()));
+            assert!(!kind.is_about_a_ticket());
+        }
+    }
+
+    #[test]
+    fn a_ticket_message_cannot_be_an_hour_bank_email() {
+        assert_eq!(
+            TemplateKind::parse_for_ticket("resolved"),
+            Ok(TemplateKind::Resolved)
+        );
+        let e = TemplateKind::parse_for_ticket("hours-75").unwrap_err();
+        assert!(e.contains("drafted by the hour bank"), "{e}");
+        assert!(TemplateKind::parse_for_ticket("nope").is_err());
+    }
+
+    #[test]
+    fn each_kind_is_checked_with_its_own_facts() {
+        let uses_hours = MessageTemplate {
+            subject: "x".into(),
+            body: "{{ hours.remaining }} left".into(),
+        };
+        assert!(check(TemplateKind::HoursThreeQuarters, &uses_hours).is_ok());
+        let e = check(TemplateKind::Acknowledge, &uses_hours).unwrap_err();
+        assert!(e[0].message.contains("does not exist"), "{}", e[0]);
+        let uses_post_mortem = MessageTemplate {
+            subject: "x".into(),
+            body: "{{ post_mortem.fix }}".into(),
+        };
+        assert!(check(TemplateKind::HoursDepleted, &uses_post_mortem).is_err());
     }
 
     #[test]
@@ -413,7 +579,7 @@ mod tests {
             subject: "About {{ ticket.titel }}".into(),
             body: "Hi\n{{ contact.frist_name }}".into(),
         };
-        let errors = check(&t).unwrap_err();
+        let errors = check(TemplateKind::Acknowledge, &t).unwrap_err();
         assert_eq!(errors.len(), 2);
         assert_eq!(errors[0].field, "subject");
         assert!(errors[1].message.contains("line 2"), "{}", errors[1]);
@@ -421,7 +587,10 @@ mod tests {
             subject: "ok".into(),
             body: "{% if %}".into(),
         };
-        assert_eq!(check(&broken).unwrap_err()[0].field, "body");
+        assert_eq!(
+            check(TemplateKind::Resolved, &broken).unwrap_err()[0].field,
+            "body"
+        );
     }
 
     #[test]
@@ -440,7 +609,7 @@ mod tests {
                 "{% for i in range(100000) %}{% for j in range(100000) %}.{% endfor %}{% endfor %}"
                     .into(),
         };
-        let e = check(&t).unwrap_err();
+        let e = check(TemplateKind::StatusUpdate, &t).unwrap_err();
         assert!(e[0].message.contains("too much work"), "{}", e[0]);
     }
 
@@ -448,7 +617,7 @@ mod tests {
         #[test]
         fn any_text_is_either_a_template_or_a_clear_error(body in ".{0,200}") {
             let t = MessageTemplate { subject: "s".into(), body };
-            match check(&t) {
+            match check(TemplateKind::Acknowledge, &t) {
                 Ok(()) => prop_assert!(render(&t, &sample_context()).is_ok()),
                 Err(errors) => prop_assert!(errors.iter().all(|e| !e.message.is_empty())),
             }

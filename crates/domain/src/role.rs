@@ -48,10 +48,12 @@ impl Role {
 pub enum Scope {
     Read,
     Write,
+    /// Write, plus what only an owner may do in the UI (hour-bank adjustments, plans).
+    Owner,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("\"{0}\" is not a token scope (read or write)")]
+#[error("\"{0}\" is not a token scope (read, write or owner)")]
 pub struct ScopeError(String);
 
 impl Scope {
@@ -59,6 +61,7 @@ impl Scope {
         match raw.trim().to_lowercase().as_str() {
             "read" => Ok(Scope::Read),
             "write" => Ok(Scope::Write),
+            "owner" => Ok(Scope::Owner),
             other => Err(ScopeError(other.to_string())),
         }
     }
@@ -67,11 +70,18 @@ impl Scope {
         match self {
             Scope::Read => "read",
             Scope::Write => "write",
+            Scope::Owner => "owner",
         }
     }
 
     pub fn can_write(self) -> bool {
-        matches!(self, Scope::Write)
+        matches!(self, Scope::Write | Scope::Owner)
+    }
+
+    /// What the UI keeps to the owner role: a token acts with an owner's authority only
+    /// when it was created with that scope, on the server.
+    pub fn acts_as_owner(self) -> bool {
+        matches!(self, Scope::Owner)
     }
 }
 
@@ -86,6 +96,9 @@ mod tests {
         assert!(!Role::Staff.can_edit_plans());
         assert!(Role::Owner.can_edit_plans());
         assert!(!Scope::Read.can_write());
+        assert!(Scope::Owner.can_write());
+        assert!(!Scope::Write.acts_as_owner());
+        assert!(Scope::Owner.acts_as_owner());
     }
 
     #[test]
@@ -93,6 +106,7 @@ mod tests {
         assert_eq!(Role::parse("Owner"), Ok(Role::Owner));
         assert!(Role::parse("admin").is_err());
         assert_eq!(Scope::parse("write"), Ok(Scope::Write));
+        assert_eq!(Scope::parse("Owner"), Ok(Scope::Owner));
         assert!(Scope::parse("all").is_err());
     }
 }

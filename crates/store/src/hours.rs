@@ -25,6 +25,10 @@ use tend_domain::forecast::{forecast, Forecast};
 use tend_domain::hour_alerts::HoursThreshold;
 use tend_domain::hour_alerts::{crossed_between, depleted_options, DepletedChoice, HourAlert};
 use tend_domain::ledger::{self, Entry, EntryKind, Lot, PeriodSummary};
+use tend_domain::message_template::{
+    default_template, render, AgentFacts, ClientFacts, ContactFacts, HoursFacts, MessageContext,
+    TemplateKind,
+};
 use tend_domain::minutes::Minutes;
 use tend_domain::money::Cents;
 use tend_domain::month_close::{
@@ -182,7 +186,19 @@ pub struct LedgerRow {
     pub created_at: i64,
 }
 
-/// A client's hour bank for one period: the panel and `tend hours`.
+/// One live contract's open period, for the dashboard.
+#[derive(Debug, Clone, Serialize)]
+pub struct BankGlance {
+    pub client_slug: String,
+    pub client_name: String,
+    pub plan_code: String,
+    pub period: BankPeriod,
+    pub summary: PeriodSummary,
+    pub share_used_percent: Option<u32>,
+    pub forecast: Forecast,
+}
+
+/// A client's hour bank for one period, as the client page shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct HourBank {
     pub client_slug: String,
@@ -339,6 +355,82 @@ fn list_sql(n: usize, first: usize) -> String {
 
 /// A period's ledger summed for one kind and lot: (kind, lot, positive sum, negative sum).
 type KindSum = (EntryKind, Option<Date>, i64, i64);
+
+/// Work deferred to the periods in `keys` (contract, period start) and not drawn yet:
+/// (time entry, contract, billable minutes), oldest first.
+async fn waiting_entries(tx: &mut Tx, keys: &[(i64, String)]) -> Result<Vec<(i64, i64, i64)>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut starts: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    let sql = format!(
+        "SELECT id, contract_id, period_start, billable_minutes FROM time_entries \
+         WHERE contract_id IN ({}) AND period_start IN ({}) AND bank_state = 'waiting' ORDER BY id",
+        list_sql(keys.len(), 1),
+        list_sql(starts.len(), keys.len() + 1)
+    );
+    let rows: Vec<(i64, i64, String, i64)> = with_tx!(tx, c => {
+        let mut q = sqlx::query_as(&sql);
+        for (id, _) in keys {
+            q = q.bind(*id);
+        }
+        for start in &starts {
+            q = q.bind(*start);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    let wanted: std::collections::HashSet<(i64, &str)> =
+        keys.iter().map(|(id, s)| (*id, s.as_str())).collect();
+    Ok(rows
+        .into_iter()
+        .filter(|r| wanted.contains(&(r.1, r.2.as_str())))
+        .map(|(id, contract, _, minutes)| (id, contract, minutes))
+        .collect())
+}
+
+/// The ledger sums (see migration 0014) of each (contract, period) in `keys`, by
+/// contract. Reads the few summed rows per period, never the entries themselves.
+async fn ledger_sums_of(tx: &mut Tx, keys: &[(i64, String)]) -> Result<HashMap<i64, Vec<KindSum>>> {
+    let mut out: HashMap<i64, Vec<KindSum>> = HashMap::new();
+    if keys.is_empty() {
+        return Ok(out);
+    }
+    let mut starts: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    let sql = format!(
+        "SELECT contract_id, period_start, kind, lot, plus, minus FROM ledger_sums \
+         WHERE contract_id IN ({}) AND period_start IN ({})",
+        list_sql(keys.len(), 1),
+        list_sql(starts.len(), keys.len() + 1)
+    );
+    let rows: Vec<(i64, String, String, String, i64, i64)> = with_tx!(tx, c => {
+        let mut q = sqlx::query_as(&sql);
+        for (id, _) in keys {
+            q = q.bind(*id);
+        }
+        for start in &starts {
+            q = q.bind(*start);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    let wanted: std::collections::HashSet<(i64, &str)> =
+        keys.iter().map(|(id, s)| (*id, s.as_str())).collect();
+    for (id, start, kind, lot, plus, minus) in rows {
+        if !wanted.contains(&(id, start.as_str())) {
+            continue;
+        }
+        let kind = parsed("kind", EntryKind::parse(&kind))?;
+        let lot = match lot.as_str() {
+            "" => None,
+            l => Some(date_col("lot", l)?),
+        };
+        out.entry(id).or_default().push((kind, lot, plus, minus));
+    }
+    Ok(out)
+}
 
 /// A period's entries rebuilt from sums by kind and lot (positive and negative apart),
 /// in an order the ledger's checks accept: what fills each lot before what draws it,
@@ -961,11 +1053,15 @@ impl Store {
             .map(|d| d.to_string())
             .unwrap_or_else(|_| "9999-12-31".into());
         let ended = ended_contract_states();
+        // Two set queries rather than EXISTS per contract: SQLite answered the correlated
+        // form through the open-periods index, one scan of every open period per
+        // contract, which made the close quadratic in the number of contracts.
         let due: Vec<i64> = with_pool!(&self.db, p => sqlx::query_scalar(&format!(
-            "SELECT ct.id FROM contracts ct WHERE ct.state NOT IN ({ended}) AND ( \
-               NOT EXISTS (SELECT 1 FROM hour_periods h WHERE h.contract_id = ct.id) \
-               OR EXISTS (SELECT 1 FROM hour_periods h WHERE h.contract_id = ct.id AND h.closed_at IS NULL AND h.period_end <= $1)) \
-             ORDER BY ct.id"))
+            "SELECT ct.id FROM contracts ct WHERE ct.state NOT IN ({ended}) \
+               AND ct.id NOT IN (SELECT contract_id FROM hour_periods) \
+             UNION \
+             SELECT ct.id FROM contracts ct JOIN hour_periods h ON h.contract_id = ct.id \
+             WHERE ct.state NOT IN ({ended}) AND h.closed_at IS NULL AND h.period_end <= $1"))
             .bind(&horizon).fetch_all(p).await)?;
         if due.is_empty() {
             return Ok(report);
@@ -1100,28 +1196,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let keys: Vec<(i64, String)> = claimed.iter().map(|c| (c.0, c.1.clone())).collect();
-        // Driven from the keys, so each engine looks the entries up by index.
-        let sums_sql = format!(
-            "WITH k (cid, ps) AS (VALUES {}) \
-             SELECT l.contract_id, l.kind, l.lot, CAST(SUM(CASE WHEN l.minutes > 0 THEN l.minutes ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN l.minutes < 0 THEN l.minutes ELSE 0 END) AS BIGINT) \
-             FROM k JOIN ledger_entries l ON l.contract_id = k.cid AND l.period_start = k.ps \
-             GROUP BY l.contract_id, l.kind, l.lot",
-            values_sql(keys.len(), 2, 1)
-        );
-        let sums: Vec<(i64, String, Option<String>, i64, i64)> = with_tx!(&mut tx, c => {
-            let mut q = sqlx::query_as(&sums_sql);
-            for (id, start) in &keys {
-                q = q.bind(*id).bind(start.as_str());
-            }
-            q.fetch_all(&mut *c).await
-        })?;
-        let mut sums_of: HashMap<i64, Vec<KindSum>> = HashMap::new();
-        for (id, kind, lot, pos, neg) in sums {
-            let kind = parsed("kind", EntryKind::parse(&kind))?;
-            let lot = lot.map(|l| date_col("lot", &l)).transpose()?;
-            sums_of.entry(id).or_default().push((kind, lot, pos, neg));
-        }
+        let mut sums_of = ledger_sums_of(&mut tx, &keys).await?;
 
         let mut closes = Vec::new();
         let mut reopen = Vec::new();
@@ -1198,20 +1273,7 @@ impl Store {
             .iter()
             .map(|c| (c.0.contract_id, c.2.start.to_string()))
             .collect();
-        let waiting_sql = format!(
-            "WITH k (cid, ps) AS (VALUES {}) \
-             SELECT te.id, te.contract_id, te.billable_minutes FROM k JOIN time_entries te \
-             ON te.contract_id = k.cid AND te.period_start = k.ps WHERE te.bank_state = 'waiting' ORDER BY te.id",
-            values_sql(next_keys.len(), 2, 1)
-        );
-        let waiting: Vec<(i64, i64, i64)> = with_tx!(&mut tx, c => {
-            let mut q = sqlx::query_as(&waiting_sql);
-            for (id, start) in &next_keys {
-                q = q.bind(*id).bind(start.as_str());
-            }
-            q.fetch_all(&mut *c).await
-        })?;
-
+        let waiting = waiting_entries(&mut tx, &next_keys).await?;
         let mut rows: Vec<(i64, Entry, Option<i64>)> = Vec::new();
         let mut drawn_ids = Vec::new();
         let mut out = Vec::with_capacity(closes.len());
@@ -1579,15 +1641,52 @@ impl Store {
                 b
             }
         };
+        if billing.is_empty() {
+            return Ok(());
+        }
+        // The drafted email is written from the agency's template for this threshold; a
+        // template that no longer renders (it was checked when saved) falls back to
+        // Tend's own words rather than losing the draft.
+        let kind = match alert.threshold {
+            HoursThreshold::ThreeQuarters => TemplateKind::HoursThreeQuarters,
+            HoursThreshold::Depleted => TemplateKind::HoursDepleted,
+        };
+        let template = crate::messages::template_in(tx, kind).await?;
+        let agent = contract
+            .client_owner
+            .and_then(|id| users.iter().find(|u| u.id == id))
+            .or_else(|| {
+                users
+                    .iter()
+                    .find(|u| u.role == tend_domain::role::Role::Owner)
+            })
+            .map(|u| u.name.clone())
+            .unwrap_or_default();
         for (name, email, _) in billing {
+            let context = MessageContext {
+                client: ClientFacts {
+                    name: contract.client_name.clone(),
+                },
+                contact: ContactFacts::new(name, email),
+                agent: AgentFacts {
+                    name: agent.clone(),
+                },
+                hours: Some(text.facts(next_start)),
+                ..MessageContext::default()
+            };
+            let written = render(&template, &context).or_else(|e| {
+                tracing::warn!(error = %e, kind = kind.as_str(), "the hour-bank template did not render; using the default");
+                render(&default_template(kind), &context)
+            });
+            let written = written.map_err(|e| StoreError::Guarded(e.to_string()))?;
             with_tx!(tx, c => sqlx::query(
                 "INSERT INTO outbox (event_key, channel, recipient, subject, body, client_id, ticket_id, state, attempts, next_attempt_at, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, NULL, 'draft', 0, $7, $7) ON CONFLICT (event_key) DO NOTHING")
                 .bind(format!("hours:{}:{}:{}:draft:{}", contract.id, period.start, alert.threshold.as_str(), email))
                 .bind(EMAIL)
                 .bind(email)
-                .bind(text.client_subject())
-                .bind(text.client_body(name))
+                .bind(written.subject)
+                .bind(written.body)
                 .bind(contract.client_id)
                 .bind(now)
                 .execute(&mut *c).await.map(|r| r.rows_affected()))?;
@@ -1674,6 +1773,60 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.hour_bank(slug, None, now).await
+    }
+
+    /// Every live contract's open period at a glance (the dashboard): used share,
+    /// remaining and forecast, the fullest banks first. The ledger is read summed by
+    /// kind and lot, as the month close reads it, so this costs one pass over the open
+    /// periods' entries whatever their number.
+    pub async fn bank_overview(&self, now: Timestamp) -> Result<Vec<BankGlance>> {
+        let plans = self.bank_plans().await?;
+        let contracts = self.bank_contracts(None).await?;
+        let open: Vec<(i64, String, String, i64)> = with_pool!(&self.db, p => sqlx::query_as(
+            "SELECT contract_id, period_start, period_end, plan_id FROM hour_periods WHERE closed_at IS NULL")
+            .fetch_all(p).await)?;
+        let mut sums_of = {
+            let mut tx = self.begin().await?;
+            let keys: Vec<(i64, String)> = open.iter().map(|o| (o.0, o.1.clone())).collect();
+            let mut all = HashMap::new();
+            for chunk in keys.chunks(CLOSE_BATCH) {
+                all.extend(ledger_sums_of(&mut tx, chunk).await?);
+            }
+            tx.commit().await?;
+            all
+        };
+        let by_id: HashMap<i64, &BankContract> = contracts.iter().map(|c| (c.id, c)).collect();
+        let mut out = Vec::new();
+        for (id, start, end, plan_id) in open {
+            let Some(contract) = by_id.get(&id) else {
+                continue;
+            };
+            let period = BankPeriod {
+                start: date_col("period_start", &start)?,
+                end: date_col("period_end", &end)?,
+            };
+            let plan = plans.get(plan_id)?;
+            let summary = ledger::summarize(&summed_entries(
+                period.start,
+                sums_of.remove(&id).unwrap_or_default(),
+            ));
+            let today = contract.today(now);
+            out.push(BankGlance {
+                client_slug: contract.client_slug.clone(),
+                client_name: contract.client_name.clone(),
+                plan_code: plan.terms.code.clone(),
+                period,
+                share_used_percent: summary.share_used_percent(),
+                forecast: forecast(&period, today, &summary),
+                summary,
+            });
+        }
+        out.sort_by(|a, b| {
+            b.share_used_percent
+                .cmp(&a.share_used_percent)
+                .then_with(|| a.client_name.cmp(&b.client_name))
+        });
+        Ok(out)
     }
 
     /// A client's hour bank for a period (the open one when `pick` is none), brought up
@@ -1959,40 +2112,16 @@ impl AlertText {
         )
     }
 
-    fn client_subject(&self) -> String {
-        match self.threshold {
-            HoursThreshold::ThreeQuarters => format!("{} - Support Hours Update", self.client),
-            HoursThreshold::Depleted => format!("{} - Support Hours Depleted", self.client),
-        }
-    }
-
-    fn client_body(&self, name: &str) -> String {
-        let first = name.split_whitespace().next().unwrap_or(name);
-        match self.threshold {
-            HoursThreshold::ThreeQuarters => format!(
-                "Hey {first},\n\nHeads up - we've used {} of your {} monthly support hours so far this period.\n\n\
-                 Remaining: {} hours\n\nIf you're planning any requests, want to make sure you're aware. If we go over, \
-                 additional time is billed at {}/hour (or we can upgrade your tier for more included hours).\n\n\
-                 Let me know if you have questions!\n",
-                hours(self.used),
-                hours(self.available),
-                hours(self.remaining),
-                self.rate
-            ),
-            HoursThreshold::Depleted => {
-                let options: String = self
-                    .options
-                    .iter()
-                    .enumerate()
-                    .map(|(i, o)| format!("{}. {o}\n", i + 1))
-                    .collect();
-                format!(
-                    "Hey {first},\n\nWe've used all {} of your monthly support hours for the period {}.\n\n\
-                     For further requests, the options are:\n\n{options}\nWhich would you prefer?\n",
-                    hours(self.available),
-                    self.period
-                )
-            }
+    /// What the hour-bank email templates quote.
+    fn facts(&self, next_start: Date) -> HoursFacts {
+        HoursFacts {
+            used: hours(self.used),
+            available: hours(self.available),
+            remaining: hours(self.remaining),
+            overage_rate: self.rate.to_string(),
+            period: self.period.to_string(),
+            refresh_on: next_start.to_string(),
+            options: self.options.clone(),
         }
     }
 }

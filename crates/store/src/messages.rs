@@ -47,6 +47,17 @@ fn template_errors(errors: Vec<tend_domain::message_template::TemplateError>) ->
     StoreError::Invalid(e)
 }
 
+/// The agency's template of `kind` (else Tend's default), read inside a transaction.
+pub(crate) async fn template_in(tx: &mut crate::Tx, kind: TemplateKind) -> Result<MessageTemplate> {
+    let row: Option<(String, String)> = with_tx!(tx, c => sqlx::query_as(
+        "SELECT subject, body FROM message_templates WHERE kind = $1")
+        .bind(kind.as_str()).fetch_optional(&mut *c).await)?;
+    Ok(match row {
+        Some((subject, body)) => MessageTemplate { subject, body },
+        None => default_template(kind),
+    })
+}
+
 impl Store {
     pub async fn message_templates(&self) -> Result<Vec<StoredTemplate>> {
         let rows: Vec<(String, String, String, i64, String)> = with_pool!(&self.db, p => sqlx::query_as(
@@ -91,7 +102,7 @@ impl Store {
         kind: TemplateKind,
         template: &MessageTemplate,
     ) -> Result<StoredTemplate> {
-        check(template).map_err(template_errors)?;
+        check(kind, template).map_err(template_errors)?;
         let before = self.message_template(kind).await?;
         let now = now_ms();
         let mut tx = self.begin().await?;
@@ -295,6 +306,7 @@ impl Store {
             update_by,
             update_every,
             post_mortem,
+            hours: None,
         })
     }
 

@@ -41,7 +41,7 @@ pub struct OutboxMessage {
     pub body: String,
     pub client_id: Option<i64>,
     pub ticket_id: Option<i64>,
-    /// pending, sending, sent, failed
+    /// pending, sending, sent, failed; draft (waits for a person), discarded
     pub state: String,
     pub attempts: i64,
     pub next_attempt_at: i64,
@@ -144,6 +144,8 @@ pub enum OutboxView {
     All,
     /// Failed (given up) and still retrying: what needs a look.
     Trouble,
+    /// Drafted for a person to review and send (the hour bank's emails to clients).
+    Drafts,
 }
 
 impl Store {
@@ -298,6 +300,7 @@ impl Store {
         let filter = match view {
             OutboxView::All => "1 = 1",
             OutboxView::Trouble => "state = 'failed' OR (state = 'pending' AND attempts > 0)",
+            OutboxView::Drafts => "state = 'draft'",
         };
         let sql = format!(
             "SELECT {COLUMNS} FROM outbox WHERE {filter} ORDER BY id DESC LIMIT $1 OFFSET $2"
@@ -309,6 +312,133 @@ impl Store {
             let items = rows.iter().map(message_from_row).collect::<Result<Vec<_>>>()?;
             Ok(Page::new(items, page, total))
         })
+    }
+
+    /// A client's drafts waiting for review, oldest first.
+    pub async fn client_drafts(&self, client_id: i64) -> Result<Vec<OutboxMessage>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM outbox WHERE client_id = $1 AND state = 'draft' ORDER BY id"
+        );
+        with_pool!(&self.db, p => {
+            sqlx::query(&sql).bind(client_id).fetch_all(p).await?
+                .iter()
+                .map(message_from_row)
+                .collect()
+        })
+    }
+
+    /// Sends a reviewed draft: its subject and body as the person left them (blanks in
+    /// `[brackets]` must be filled in), queued for delivery now (audited).
+    pub async fn send_draft(
+        &self,
+        actor: &Actor,
+        id: i64,
+        subject: &str,
+        body: &str,
+        now: i64,
+    ) -> Result<OutboxMessage> {
+        let draft = self.outbox_message(id).await?;
+        if draft.state != "draft" {
+            return Err(StoreError::Guarded(format!(
+                "message {id} is {}, not a draft: only drafts are sent this way",
+                draft.state
+            )));
+        }
+        let written = tend_domain::message_template::RenderedMessage {
+            subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
+            body: body.replace("\r\n", "\n"),
+        };
+        let mut e = tend_domain::FieldErrors::default();
+        for (field, text) in [("subject", &written.subject), ("body", &written.body)] {
+            if text.trim().is_empty() {
+                e.add(field, "is required");
+                continue;
+            }
+            let blanks = tend_domain::message_template::unfilled_blanks(text);
+            if !blanks.is_empty() {
+                e.add(
+                    field,
+                    format!("still has blanks to fill in: {}", blanks.join(", ")),
+                );
+            }
+        }
+        if !e.is_empty() {
+            return Err(StoreError::Invalid(e));
+        }
+        let mut tx = self.begin().await?;
+        let changed = with_tx!(&mut tx, c => sqlx::query(
+            "UPDATE outbox SET state = 'pending', subject = $1, body = $2, next_attempt_at = $3 \
+             WHERE id = $4 AND state = 'draft'")
+            .bind(&written.subject)
+            .bind(&written.body)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            return Err(StoreError::Guarded(format!(
+                "message {id} was sent or discarded meanwhile"
+            )));
+        }
+        let edited = written.subject != draft.subject || written.body != draft.body;
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Update,
+                entity: "outbox",
+                entity_id: Some(id),
+                client_id: draft.client_id,
+                summary: format!(
+                    "sent the drafted email {id} to {}{}",
+                    draft.recipient,
+                    if edited { ", edited" } else { "" }
+                ),
+                before: &[("state", "draft".to_string())],
+                after: &[
+                    ("state", "pending".to_string()),
+                    ("subject", written.subject.clone()),
+                ],
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.outbox_message(id).await
+    }
+
+    /// Drops a draft unsent; the row stays, marked discarded, so the history shows it
+    /// (audited).
+    pub async fn discard_draft(&self, actor: &Actor, id: i64) -> Result<()> {
+        let draft = self.outbox_message(id).await?;
+        let mut tx = self.begin().await?;
+        let changed = with_tx!(&mut tx, c => sqlx::query(
+            "UPDATE outbox SET state = 'discarded' WHERE id = $1 AND state = 'draft'")
+            .bind(id)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            return Err(StoreError::Guarded(format!(
+                "message {id} is {}, not a draft: only drafts can be discarded",
+                draft.state
+            )));
+        }
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: Action::Update,
+                entity: "outbox",
+                entity_id: Some(id),
+                client_id: draft.client_id,
+                summary: format!("discarded the drafted email {id} to {}", draft.recipient),
+                before: &[("state", "draft".to_string())],
+                after: &[("state", "discarded".to_string())],
+            },
+        )
+        .await?;
+        tx.commit().await
     }
 
     /// Every message about one ticket, oldest first (for its page).

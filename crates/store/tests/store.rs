@@ -1404,7 +1404,11 @@ mod messages {
         an_edited_template_is_checked_kept_audited_and_can_be_reset,
         |store: Store| async move {
             let all = store.message_templates().await.unwrap();
-            assert_eq!(all.len(), 4);
+            assert_eq!(
+                all.len(),
+                6,
+                "four ticket messages and two hour-bank emails"
+            );
             assert!(all.iter().all(|t| t.is_default));
             let typo = MessageTemplate {
                 subject: "About {{ ticket.titel }}".into(),
@@ -2186,6 +2190,24 @@ mod hours {
             .number
     }
 
+    /// The summed ledger (kept by a trigger) equals the entries summed now.
+    async fn sums_match_entries(store: &Store) {
+        type Row = (i64, String, String, String, i64, i64);
+        let sums: Vec<Row> = tend_store::with_pool!(&store.db, p => sqlx::query_as(
+            "SELECT contract_id, period_start, kind, lot, plus, minus FROM ledger_sums \
+             ORDER BY contract_id, period_start, kind, lot").fetch_all(p).await)
+        .unwrap();
+        let entries: Vec<Row> = tend_store::with_pool!(&store.db, p => sqlx::query_as(
+            "SELECT contract_id, period_start, kind, COALESCE(lot, ''), \
+             CAST(SUM(CASE WHEN minutes > 0 THEN minutes ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN minutes < 0 THEN minutes ELSE 0 END) AS BIGINT) \
+             FROM ledger_entries GROUP BY contract_id, period_start, kind, COALESCE(lot, '') \
+             ORDER BY 1, 2, 3, 4").fetch_all(p).await)
+        .unwrap();
+        assert!(!sums.is_empty());
+        assert_eq!(sums, entries, "the ledger sums follow the entries");
+    }
+
     fn log(ticket: i64, minutes: i64, work_type: &str) -> LogTime {
         LogTime {
             ticket,
@@ -2222,6 +2244,133 @@ mod hours {
         .unwrap();
         store.create_contact(&actor(), client_id, &c).await.unwrap();
     }
+
+    story!(
+        the_billing_email_is_drafted_from_the_agencys_template_and_sent_by_a_person,
+        |store: Store| async move {
+            use tend_domain::message_template::{MessageTemplate, TemplateKind};
+            use tend_store::outbox::OutboxView;
+            owner(&store).await;
+            let client = add_client(&store, "Acme", "acme", "GROWTH").await;
+            billing_contact(&store, client).await;
+            let mine = MessageTemplate {
+                subject: "{{ client.name }}: {{ hours.remaining }} h left".into(),
+                body: "Hi {{ contact.first_name }}, {{ hours.used }} of {{ hours.available }} used. [say what is planned]\n- {{ agent.name }}".into(),
+            };
+            store
+                .save_message_template(&actor(), TemplateKind::HoursThreeQuarters, &mine)
+                .await
+                .unwrap();
+            let t = ticket(&store, "acme").await;
+            store
+                .log_time(&actor(), &log(t, 450, "bug-fix"), november())
+                .await
+                .unwrap();
+
+            let drafts = store
+                .list_outbox(OutboxView::Drafts, PageRequest::default())
+                .await
+                .unwrap()
+                .items;
+            assert_eq!(drafts.len(), 1, "{drafts:?}");
+            let draft = &drafts[0];
+            assert_eq!(draft.subject, "Acme: 2.5 h left");
+            assert_eq!(
+                draft.body,
+                "Hi Ana, 7.5 of 10 used. [say what is planned]\n- Travis\n"
+            );
+            assert_eq!(store.client_drafts(client).await.unwrap().len(), 1);
+
+            // The blank must be filled in before it goes.
+            let e = store
+                .send_draft(&actor(), draft.id, &draft.subject, &draft.body, 1)
+                .await
+                .unwrap_err();
+            match e {
+                StoreError::Invalid(f) => {
+                    assert!(f.get("body").unwrap().contains("[say what is planned]"))
+                }
+                other => panic!("expected the blank to be refused, got {other}"),
+            }
+            let body = draft
+                .body
+                .replace("[say what is planned]", "Two fixes are planned.");
+            let sent = store
+                .send_draft(&actor(), draft.id, &draft.subject, &body, 5)
+                .await
+                .unwrap();
+            assert_eq!(sent.state, "pending", "queued for delivery");
+            assert_eq!(sent.next_attempt_at, 5);
+            assert!(sent.body.contains("Two fixes are planned."));
+            assert!(store.client_drafts(client).await.unwrap().is_empty());
+            let again = store
+                .send_draft(&actor(), draft.id, &draft.subject, &body, 6)
+                .await
+                .unwrap_err();
+            assert!(matches!(again, StoreError::Guarded(_)), "{again}");
+            let audit = store
+                .audit_log(Some("outbox"), PageRequest::default())
+                .await
+                .unwrap()
+                .items;
+            assert!(audit
+                .iter()
+                .any(|a| a.entity == "outbox" && a.summary.contains("sent the drafted email")));
+
+            // The 100 % draft, discarded instead.
+            store
+                .log_time(&actor(), &log(t, 150, "bug-fix"), november())
+                .await
+                .unwrap();
+            let depleted = store
+                .list_outbox(OutboxView::Drafts, PageRequest::default())
+                .await
+                .unwrap()
+                .items;
+            assert_eq!(depleted.len(), 1);
+            assert!(
+                depleted[0].subject.contains("Depleted"),
+                "the default template"
+            );
+            store.discard_draft(&actor(), depleted[0].id).await.unwrap();
+            assert_eq!(
+                store.outbox_message(depleted[0].id).await.unwrap().state,
+                "discarded"
+            );
+            assert!(store.discard_draft(&actor(), depleted[0].id).await.is_err());
+            assert!(
+                store.discard_draft(&actor(), sent.id).await.is_err(),
+                "sent is not a draft"
+            );
+        }
+    );
+
+    story!(
+        the_overview_lists_every_open_bank_fullest_first,
+        |store: Store| async move {
+            add_client(&store, "Acme", "acme", "GROWTH").await;
+            add_client(&store, "Beta", "beta", "STARTER").await;
+            let t = ticket(&store, "acme").await;
+            store
+                .log_time(&actor(), &log(t, 300, "bug-fix"), november())
+                .await
+                .unwrap();
+            store.hour_bank("beta", None, november()).await.unwrap();
+            let glance = store.bank_overview(november()).await.unwrap();
+            assert_eq!(glance.len(), 2, "{glance:?}");
+            assert_eq!(glance[0].client_slug, "acme", "half used comes first");
+            assert_eq!(glance[0].share_used_percent, Some(50));
+            assert_eq!(glance[0].summary.remaining, Minutes(300));
+            let bank = store.hour_bank("acme", None, november()).await.unwrap();
+            assert_eq!(
+                glance[0].summary, bank.summary,
+                "the same numbers as the panel"
+            );
+            assert_eq!(glance[0].forecast, bank.forecast);
+            assert_eq!(glance[1].client_slug, "beta");
+            assert_eq!(glance[1].share_used_percent, Some(0));
+        }
+    );
 
     story!(
         the_sops_growth_numbers_alert_at_75_and_100_percent_once,
@@ -2499,6 +2648,7 @@ mod hours {
                 Minutes(1800),
                 "10 carried + 20 granted"
             );
+            sums_match_entries(&store).await;
         }
     );
 
@@ -2564,6 +2714,7 @@ mod hours {
                     .bank_state,
                 "drawn"
             );
+            sums_match_entries(&store).await;
         }
     );
 

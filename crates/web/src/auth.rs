@@ -7,7 +7,6 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 use axum::response::{IntoResponse, Redirect, Response};
-use tend_domain::role::Scope;
 use tend_store::sessions::SESSION_TTL_MS;
 use tend_store::tokens::ApiToken;
 use tend_store::users::User;
@@ -160,11 +159,22 @@ impl ApiCaller {
     }
 
     pub fn require_write(&self) -> Result<(), Problem> {
-        if self.token.scope == Scope::Write {
+        if self.token.scope.can_write() {
             Ok(())
         } else {
             Err(Problem::forbidden(
                 "this token's scope is read; a write token is needed to change data",
+            ))
+        }
+    }
+
+    /// For what the UI keeps to owners (hour-bank adjustments, plan edits).
+    pub fn require_owner(&self) -> Result<(), Problem> {
+        if self.token.scope.acts_as_owner() {
+            Ok(())
+        } else {
+            Err(Problem::forbidden(
+                "only an owner may do this: it needs a token with scope owner (tend token create --scope owner)",
             ))
         }
     }

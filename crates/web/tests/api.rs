@@ -588,6 +588,11 @@ story!(
 story!(
     plans_can_be_created_edited_and_deleted_only_while_unused,
     |api: Api| async move {
+        let care = json!({"code": "care2", "name": "Care", "monthly_fee": 1});
+        let refused = api.post("/plans", care).await.expect(StatusCode::FORBIDDEN);
+        assert!(refused.body["detail"].as_str().unwrap().contains("owner"));
+        // Plans are the agency's price list: only an owner-scope token edits them.
+        let api = api.as_owner();
         let growth = api.get("/plans/growth").await.expect(StatusCode::OK).body;
         let mut targets = serde_json::Map::new();
         for severity in ["p0", "p1", "p2", "p3"] {

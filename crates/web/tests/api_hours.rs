@@ -170,17 +170,27 @@ story!(
         assert!(csv.contains("\"fixed, then checked\""), "{csv}");
 
         let adjustments = "/clients/acme/hours/adjustments";
-        let no_reason = api
+        // Adjustments are an owner's: a write token is refused, with the way out.
+        let refused = api
+            .post(adjustments, json!({"minutes": "+2h", "reason": "goodwill"}))
+            .await
+            .expect(StatusCode::FORBIDDEN);
+        assert!(refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("scope owner"));
+        let owner = api.as_owner();
+        let no_reason = owner
             .post(adjustments, json!({"minutes": "+2h", "reason": " "}))
             .await
             .expect(StatusCode::UNPROCESSABLE_ENTITY);
         assert!(no_reason.field_error("reason").is_some());
-        let adjusted = api
+        let adjusted = owner
             .post(adjustments, json!({"minutes": "+2h", "reason": "goodwill"}))
             .await
             .expect(StatusCode::CREATED);
         assert_eq!(adjusted.body["summary"]["available"], 720);
-        let too_much = api
+        let too_much = owner
             .post(
                 adjustments,
                 json!({"minutes": "-100h", "reason": "mistake"}),

@@ -103,7 +103,7 @@ story!(
     templates_are_listed_replaced_with_checks_and_reset,
     |api: Api| async move {
         let all = api.get("/templates").await.expect(StatusCode::OK).body;
-        assert_eq!(all.as_array().unwrap().len(), 4);
+        assert_eq!(all.as_array().unwrap().len(), 6);
         let bad = api
             .put(
                 "/templates/resolved",

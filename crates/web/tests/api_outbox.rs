@@ -84,3 +84,62 @@ story!(
             .expect(StatusCode::BAD_REQUEST);
     }
 );
+
+story!(
+    a_draft_is_sent_as_written_or_edited_or_discarded,
+    |api: Api| async move {
+        let first = queue(&api, "hours-75").await;
+        let second = queue(&api, "hours-100").await;
+        // Drafts are what the hour bank writes for a person to review.
+        for id in [first, second] {
+            tend_store::with_pool!(&api.store.db, p => sqlx::query(
+                "UPDATE outbox SET state = 'draft' WHERE id = $1").bind(id).execute(p).await.map(|_| ()))
+            .unwrap();
+        }
+        let drafts = api
+            .get("/outbox?state=drafts")
+            .await
+            .expect(StatusCode::OK)
+            .body;
+        assert_eq!(drafts["total"], 2);
+
+        let read = api.read.clone();
+        api.call_as(&read, Method::POST, &format!("/outbox/{first}/send"), None)
+            .await
+            .expect(StatusCode::FORBIDDEN);
+        let blank = api
+            .post(
+                &format!("/outbox/{first}/send"),
+                serde_json::json!({"body": "Hi [name]"}),
+            )
+            .await
+            .expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(blank.field_error("body").unwrap().contains("[name]"));
+        let sent = api
+            .post(
+                &format!("/outbox/{first}/send"),
+                serde_json::json!({"subject": "Hours update"}),
+            )
+            .await
+            .expect(StatusCode::ACCEPTED);
+        assert_eq!(sent.body["state"], "pending");
+        assert_eq!(sent.body["subject"], "Hours update");
+        assert_eq!(sent.body["body"], "body", "the drafted body, unchanged");
+        api.call(Method::POST, &format!("/outbox/{first}/send"), None)
+            .await
+            .expect(StatusCode::CONFLICT);
+
+        api.call(Method::POST, &format!("/outbox/{second}/discard"), None)
+            .await
+            .expect(StatusCode::NO_CONTENT);
+        let all = api.get("/outbox").await.expect(StatusCode::OK).body;
+        assert!(all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == second && m["state"] == "discarded"));
+        api.call(Method::POST, "/outbox/999/discard", None)
+            .await
+            .expect(StatusCode::NOT_FOUND);
+    }
+);

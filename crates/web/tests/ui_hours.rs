@@ -232,3 +232,138 @@ async fn the_client_page_shows_the_bank_and_the_sheet_downloads_as_csv() {
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_drafted_billing_email_is_reviewed_then_sent_or_discarded_and_the_dashboard_shows_the_bank(
+) {
+    let app = app().await;
+    let (session, csrf) = app.sign_in("owner%40agency.test").await;
+    app.acme_with_ticket(&session, &csrf).await;
+    let contact = form(&[
+        ("csrf", &csrf),
+        ("name", "Ana Lopez"),
+        ("email", "ana@acme.test"),
+        ("role", "billing"),
+    ]);
+    let res = app
+        .send("POST", "/clients/acme/contacts", &session, Some(contact))
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    app.log(
+        &session,
+        &[
+            ("csrf", &csrf),
+            ("duration", "7h30m"),
+            ("work_type", "bug-fix"),
+            ("note", "sync"),
+        ],
+    )
+    .await;
+
+    let client = app.send("GET", "/clients/acme", &session, None).await;
+    assert!(
+        client
+            .body
+            .contains("A drafted email to the billing contact waits"),
+        "{}",
+        client.body
+    );
+    let drafts = app
+        .send("GET", "/outbox?state=drafts", &session, None)
+        .await;
+    assert!(drafts.body.contains("Acme Dental - Support Hours Update"));
+    let id = app
+        .store
+        .client_drafts(1)
+        .await
+        .unwrap()
+        .first()
+        .map(|m| m.id)
+        .expect("a draft");
+
+    let dashboard = app.send("GET", "/dashboard", &session, None).await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    assert!(dashboard.body.contains("href=\"/clients/acme\""));
+    assert!(dashboard.body.contains("75 %"), "{}", dashboard.body);
+    assert!(dashboard
+        .body
+        .contains("<strong>1</strong> draft to review"));
+    let home = app.send("GET", "/", &session, None).await;
+    assert_eq!(home.location.as_deref(), Some("/dashboard"));
+
+    let page = app
+        .send("GET", &format!("/outbox/{id}"), &session, None)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("used 7.5 of your 10"), "{}", page.body);
+    let blank = app
+        .send(
+            "POST",
+            &format!("/outbox/{id}/send"),
+            &session,
+            Some(form(&[
+                ("csrf", &csrf),
+                ("subject", "Hours"),
+                ("body", "Hi Ana, [fill me]"),
+            ])),
+        )
+        .await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(blank.body.contains("id=\"body-error\""), "{}", blank.body);
+    assert!(
+        blank.body.contains("Hi Ana, [fill me]"),
+        "what was typed stays"
+    );
+    let sent = app
+        .send(
+            "POST",
+            &format!("/outbox/{id}/send"),
+            &session,
+            Some(form(&[
+                ("csrf", &csrf),
+                ("subject", "Hours update"),
+                ("body", "Hi Ana, 2.5 hours left."),
+            ])),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let message = app.store.outbox_message(id).await.unwrap();
+    assert_eq!(message.state, "pending");
+    assert_eq!(message.subject, "Hours update");
+
+    // The 100 % draft: discarding asks first.
+    app.log(
+        &session,
+        &[
+            ("csrf", &csrf),
+            ("duration", "2h30m"),
+            ("work_type", "bug-fix"),
+            ("note", "more"),
+        ],
+    )
+    .await;
+    let depleted = app.store.client_drafts(1).await.unwrap()[0].id;
+    let confirm = app
+        .send(
+            "GET",
+            &format!("/outbox/{depleted}/discard"),
+            &session,
+            None,
+        )
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    assert!(confirm.body.contains("Discard this draft?"));
+    let gone = app
+        .send(
+            "POST",
+            &format!("/outbox/{depleted}/discard"),
+            &session,
+            Some(form(&[("csrf", &csrf)])),
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.store.outbox_message(depleted).await.unwrap().state,
+        "discarded"
+    );
+}

@@ -258,7 +258,7 @@ pub async fn adjust(
     PathText(slug): PathText,
     ApiJson(body): ApiJson<AdjustmentBody>,
 ) -> Result<Response, Problem> {
-    caller.require_write()?;
+    caller.require_owner()?;
     let minutes = signed_minutes(&body.minutes)
         .map_err(|e| Problem::from(FieldErrors::single("minutes", e)))?;
     let bank = state

@@ -35,7 +35,7 @@ fn kind_of(raw: &str) -> Result<TemplateKind, Problem> {
     })
 }
 
-/// The four templates, edited or Tend's default.
+/// Every template (four ticket messages, two hour-bank emails), edited or Tend's default.
 #[utoipa::path(get, path = "/templates", tag = "templates", operation_id = "listTemplates",
     responses((status = 200, description = "Every template", body = serde_json::Value)))]
 pub async fn list(
@@ -146,8 +146,8 @@ pub async fn email(
 ) -> Result<Response, Problem> {
     let ticket = load(&state.store, &number).await?;
     let kind = match input.template.as_deref() {
-        Some(raw) => TemplateKind::parse(raw)
-            .map_err(|e| Problem::validation(&FieldErrors::single("template", e.to_string())))?,
+        Some(raw) => TemplateKind::parse_for_ticket(raw)
+            .map_err(|e| Problem::validation(&FieldErrors::single("template", e)))?,
         None => TemplateKind::Acknowledge,
     };
     let recipients = state

@@ -135,6 +135,8 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{number}/emails", post(messages::email))
         .route("/outbox", get(outbox::list))
         .route("/outbox/{id}/retry", post(outbox::retry))
+        .route("/outbox/{id}/send", post(outbox::send))
+        .route("/outbox/{id}/discard", post(outbox::discard))
         .route("/openapi.json", get(openapi::document))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)

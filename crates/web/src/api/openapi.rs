@@ -323,7 +323,7 @@ pub struct PageOf {
         changes::release, changes::notes,
         backlog::list, attainment::get,
         audit::list, audit::for_client,
-        outbox::list, outbox::retry,
+        outbox::list, outbox::retry, outbox::send, outbox::discard,
         messages::list, messages::show, messages::replace, messages::reset, messages::email,
         checks::list, checks::create, checks::show, checks::delete, checks::pause,
         checks::resume, checks::pings, checks::flips,

@@ -73,7 +73,7 @@ pub async fn create(
     caller: ApiCaller,
     ApiJson(value): ApiJson<Value>,
 ) -> Result<Response, Problem> {
-    caller.require_write()?;
+    caller.require_owner()?;
     let terms = read(value, &PlanDraft::default())?;
     let plan = state.store.create_plan(&caller.actor(), &terms).await?;
     let location = format!("{BASE}/plans/{}", plan.terms.code);
@@ -92,7 +92,7 @@ pub async fn replace(
     PathText(code): PathText,
     ApiJson(value): ApiJson<Value>,
 ) -> Result<Json<Plan>, Problem> {
-    caller.require_write()?;
+    caller.require_owner()?;
     let current = state.store.plan_by_code(&code).await?;
     // As with a client's slug, the code in the path stays unless the body changes it.
     let base = PlanDraft {
@@ -119,7 +119,7 @@ pub async fn patch(
     PathText(code): PathText,
     ApiJson(value): ApiJson<Value>,
 ) -> Result<Json<Plan>, Problem> {
-    caller.require_write()?;
+    caller.require_owner()?;
     let current = state.store.plan_by_code(&code).await?;
     let terms = read(value, &PlanDraft::from_terms(&current.terms))?;
     let plan = state
@@ -139,7 +139,7 @@ pub async fn delete(
     caller: ApiCaller,
     PathText(code): PathText,
 ) -> Result<Response, Problem> {
-    caller.require_write()?;
+    caller.require_owner()?;
     state.store.delete_plan(&caller.actor(), &code).await?;
     Ok(deleted())
 }

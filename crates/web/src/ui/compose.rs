@@ -42,7 +42,7 @@ fn template_kind(pairs: &[(String, String)]) -> Result<TemplateKind, UiError> {
         .find(|(k, _)| k == "template")
         .map(|(_, v)| v.as_str())
         .unwrap_or("acknowledge");
-    TemplateKind::parse(raw).map_err(|e| UiError::NotFound(e.to_string()))
+    TemplateKind::parse_for_ticket(raw).map_err(UiError::NotFound)
 }
 
 fn chosen(pairs: &[(String, String)]) -> Vec<String> {

@@ -12,6 +12,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use tend_domain::forecast::Forecast;
 use tend_domain::hour_alerts::{DepletedChoice, HoursThreshold};
+use tend_domain::ledger::PeriodSummary;
 use tend_domain::minutes::Minutes;
 use tend_domain::rounding::parse_logged;
 use tend_domain::FieldErrors;
@@ -24,7 +25,7 @@ use crate::ui::view::{field_errors, local_time, render, Errors, Nav};
 use crate::ui::UiError;
 use crate::AppState;
 
-fn h(m: Minutes) -> String {
+pub fn h(m: Minutes) -> String {
     format!("{} h", m.as_hours_text())
 }
 
@@ -61,19 +62,26 @@ pub struct HourPanel {
     pub level: &'static str,
     pub forecast: String,
     pub runs_out: Option<String>,
+    /// Drafted emails to the billing contact waiting for review: id, to, subject.
+    pub drafts: Vec<(i64, String, String)>,
+}
+
+/// How full a bank is, for its colour: ok, warn (75 % or more) or out (100 %).
+pub fn bank_level(s: &PeriodSummary) -> &'static str {
+    if HoursThreshold::Depleted.reached(s.consumed(), s.available) {
+        "out"
+    } else if HoursThreshold::ThreeQuarters.reached(s.consumed(), s.available) {
+        "warn"
+    } else {
+        "ok"
+    }
 }
 
 impl HourPanel {
     pub fn new(bank: &HourBank) -> Self {
         let s = &bank.summary;
         let percent = s.share_used_percent();
-        let level = if HoursThreshold::Depleted.reached(s.consumed(), s.available) {
-            "out"
-        } else if HoursThreshold::ThreeQuarters.reached(s.consumed(), s.available) {
-            "warn"
-        } else {
-            "ok"
-        };
+        let level = bank_level(s);
         Self {
             slug: bank.client_slug.clone(),
             plan: bank.plan_code.clone(),
@@ -90,6 +98,7 @@ impl HourPanel {
             level,
             forecast: forecast_text(&bank.forecast),
             runs_out: bank.forecast.runs_out_on().map(|d| d.to_string()),
+            drafts: Vec::new(),
         }
     }
 }
@@ -100,7 +109,18 @@ pub async fn hour_panel(
     slug: &str,
 ) -> Result<Result<HourPanel, String>, UiError> {
     match state.store.hour_bank(slug, None, Timestamp::now()).await {
-        Ok(bank) => Ok(Ok(HourPanel::new(&bank))),
+        Ok(bank) => {
+            let mut panel = HourPanel::new(&bank);
+            let client = state.store.client_by_slug(slug, false).await?;
+            panel.drafts = state
+                .store
+                .client_drafts(client.id)
+                .await?
+                .into_iter()
+                .map(|m| (m.id, m.recipient, m.subject))
+                .collect();
+            Ok(Ok(panel))
+        }
         Err(StoreError::Guarded(why)) => Ok(Err(why)),
         Err(e) => Err(e.into()),
     }

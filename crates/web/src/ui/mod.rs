@@ -8,6 +8,8 @@ mod checks;
 mod client_page;
 mod clients;
 mod compose;
+mod dashboard;
+mod drafts;
 mod error;
 mod holidays;
 mod hours;
@@ -30,7 +32,8 @@ use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/clients") }))
+        .route("/", get(|| async { Redirect::to("/dashboard") }))
+        .route("/dashboard", get(dashboard::show))
         .route("/static/{file}", get(assets::serve))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
@@ -96,6 +99,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/outbox", get(outbox::list))
         .route("/outbox/{id}/retry", post(outbox::retry))
+        .route("/outbox/{id}", get(drafts::show))
+        .route("/outbox/{id}/send", post(drafts::send))
+        .route(
+            "/outbox/{id}/discard",
+            get(drafts::confirm_discard).post(drafts::discard),
+        )
         .merge(releases::routes())
         .merge(checks::routes())
         .route("/plans", get(plans::list))

@@ -27,6 +27,8 @@ pub struct Row {
 struct OutboxPage {
     nav: Nav,
     page: Page<Row>,
+    /// "all", "trouble" or "drafts".
+    view: &'static str,
     trouble: bool,
     mail_configured: bool,
     prev_link: String,
@@ -44,12 +46,12 @@ pub async fn list(
     staff: Staff,
     Query(q): Query<OutboxQuery>,
 ) -> Result<Response, UiError> {
-    let trouble = q.state.as_deref() == Some("trouble");
-    let view = if trouble {
-        OutboxView::Trouble
-    } else {
-        OutboxView::All
+    let (view, name) = match q.state.as_deref() {
+        Some("trouble") => (OutboxView::Trouble, "trouble"),
+        Some("drafts") => (OutboxView::Drafts, "drafts"),
+        _ => (OutboxView::All, "all"),
     };
+    let trouble = view == OutboxView::Trouble;
     let page = state
         .store
         .list_outbox(view, PageRequest::new(q.page, None))
@@ -57,10 +59,9 @@ pub async fn list(
     let tz = staff.user.timezone.clone();
     let link = |n: u32| {
         let n = n.max(1);
-        if trouble {
-            format!("/outbox?state=trouble&page={n}")
-        } else {
-            format!("/outbox?page={n}")
+        match view {
+            OutboxView::All => format!("/outbox?page={n}"),
+            _ => format!("/outbox?state={name}&page={n}"),
         }
     };
     let (prev_link, next_link) = (link(page.page.saturating_sub(1)), link(page.page + 1));
@@ -73,7 +74,8 @@ pub async fn list(
             "sent" => "sent",
             "failed" => "failed",
             "sending" => "sending",
-            "draft" => "draft (not sent)",
+            "draft" => "draft: review and send",
+            "discarded" => "discarded",
             _ if m.attempts > 0 => "retrying",
             _ => "queued",
         },
@@ -83,6 +85,7 @@ pub async fn list(
     render(&OutboxPage {
         nav: Nav::new(&staff, "outbox"),
         page,
+        view: name,
         trouble,
         mail_configured: state.config.mail_configured,
         prev_link,

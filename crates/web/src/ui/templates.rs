@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use tend_domain::message_template::{
-    check, render, sample_context, MessageTemplate, RenderedMessage, TemplateKind,
+    check, render, sample_for, MessageTemplate, RenderedMessage, TemplateKind,
 };
 use tend_domain::FieldErrors;
 use tend_store::messages::StoredTemplate;
@@ -30,6 +30,7 @@ struct TemplateForm {
     kind: &'static str,
     label: &'static str,
     purpose: &'static str,
+    about_ticket: bool,
     subject: String,
     body: String,
     is_default: bool,
@@ -59,7 +60,7 @@ fn form_page(
     errors: FieldErrors,
 ) -> TemplateForm {
     let preview = if errors.is_empty() {
-        render(&template, &sample_context()).ok()
+        render(&template, &sample_for(kind)).ok()
     } else {
         None
     };
@@ -68,6 +69,7 @@ fn form_page(
         kind: kind.as_str(),
         label: kind.label(),
         purpose: kind.purpose(),
+        about_ticket: kind.is_about_a_ticket(),
         subject: template.subject,
         body: template.body,
         is_default,
@@ -125,7 +127,7 @@ pub async fn save(
     };
     let is_default = state.store.message_template(kind).await?.is_default;
     if input.action.as_deref() == Some("preview") {
-        let errors = match check(&template) {
+        let errors = match check(kind, &template) {
             Ok(()) => FieldErrors::default(),
             Err(list) => {
                 let mut e = FieldErrors::default();

@@ -89,12 +89,15 @@ pub mod harness {
     }
 }
 
-/// The application as an API caller sees it, with a write token and a read token.
+/// The application as an API caller sees it, with a write token, a read token and an
+/// owner token.
+#[derive(Clone)]
 pub struct Api {
     pub router: Router,
     pub store: Store,
     pub write: String,
     pub read: String,
+    pub owner: String,
 }
 
 /// One answer: status, headers and the body as JSON (`Null` when empty).
@@ -140,12 +143,25 @@ impl Api {
             .create_token(&system, "dashboard", Scope::Read, None)
             .await
             .unwrap();
+        let (_, owner) = store
+            .create_token(&system, "books", Scope::Owner, None)
+            .await
+            .unwrap();
         let router = router(AppState::new(store.clone(), WebConfig::default()));
         Self {
             router,
             store,
             write,
             read,
+            owner,
+        }
+    }
+
+    /// The same API, called with the owner-scope token (plans, hour adjustments).
+    pub fn as_owner(&self) -> Api {
+        Api {
+            write: self.owner.clone(),
+            ..self.clone()
         }
     }
 
