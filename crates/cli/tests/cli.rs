@@ -872,6 +872,23 @@ fn a_token_secret_is_printed_once_and_never_listed() {
     tend.run(&["token", "revoke", "1"]).ok();
     assert!(tend.run(&["token", "list"]).ok().stdout.contains("revoked"));
     tend.run(&["token", "revoke", "1"]).fails();
+
+    let owner = tend
+        .run(&["token", "create", "--name", "Books", "--scope", "owner"])
+        .ok();
+    assert!(
+        owner.stdout.contains("Created owner token"),
+        "{}",
+        owner.stdout
+    );
+    let bad = tend
+        .run(&["token", "create", "--name", "X", "--scope", "admin"])
+        .fails();
+    assert!(
+        bad.error_line().contains("read, write or owner"),
+        "{}",
+        bad.error_line()
+    );
 }
 
 #[test]
@@ -1370,6 +1387,22 @@ fn the_sla_scan_and_the_outbox_can_be_run_by_hand() {
         retry.error_line().contains("not found"),
         "{}",
         retry.error_line()
+    );
+    for args in [
+        &["outbox", "show", "999"][..],
+        &["outbox", "send", "999"][..],
+        &["outbox", "discard", "999", "--yes"][..],
+    ] {
+        let missing = tend.run(args).fails();
+        assert!(
+            missing.error_line().contains("there is no message 999"),
+            "{args:?}: {}",
+            missing.error_line()
+        );
+    }
+    assert_eq!(
+        tend.run(&["outbox", "list", "--drafts"]).ok().stdout,
+        "No messages.\n"
     );
     let bad = tend
         .run_env(&["sla", "scan"], &[("TEND_SLA_WARN_PERCENT", "0")])

@@ -39,6 +39,7 @@ pub mod slug;
 pub mod ticket;
 pub mod ticket_clocks;
 pub mod timezone;
+pub mod uptime;
 pub mod work_type;
 
 pub use field_errors::FieldErrors;

@@ -2157,6 +2157,45 @@ mod checks {
             assert_eq!(states, [(CheckState::Down, 1)]);
         }
     );
+
+    story!(
+        uptime_counts_the_time_down_from_the_state_changes,
+        |store: Store| async move {
+            let check = lead_sync(&store).await;
+            let target = by_uuid(&check.uuid);
+            store
+                .record_pings(&[ping(target.clone(), Signal::Success, T0)], 1_000)
+                .await
+                .unwrap();
+            store
+                .advance_due_checks(T0 + 5 * MINUTE_MS + 1, 100)
+                .await
+                .unwrap();
+            let down = store
+                .advance_due_checks(T0 + 7 * MINUTE_MS, 100)
+                .await
+                .unwrap();
+            let down_at = down[0].at;
+            store
+                .record_pings(&[ping(target, Signal::Success, T0 + 67 * MINUTE_MS)], 1_000)
+                .await
+                .unwrap();
+            let check = store.check(&check.uuid).await.unwrap();
+            let now = T0 + 127 * MINUTE_MS;
+            let uptime = store.checks_uptime(&[&check], now).await.unwrap()[&check.id];
+            // Up (and late) from the first ping until down; down until the ping at 67 min.
+            assert_eq!(uptime.day.down_ms, T0 + 67 * MINUTE_MS - down_at);
+            assert_eq!(uptime.day.up_ms, (down_at - T0) + 60 * MINUTE_MS);
+            assert_eq!(uptime.day, uptime.month, "everything happened today");
+            let later = store
+                .checks_uptime(&[&check], T0 + 3 * 24 * 60 * MINUTE_MS)
+                .await
+                .unwrap()[&check.id];
+            assert_eq!(later.day.down_ms, 0, "the last day was all up");
+            assert_eq!(later.day.text(), "100.00 %");
+            assert_eq!(later.week.down_ms, uptime.day.down_ms);
+        }
+    );
 }
 
 mod hours {

@@ -46,6 +46,29 @@ pub struct CheckView {
     /// `/ping/<ping-key>/<slug>` (the client's ping key); given by GET `/checks/{uuid}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slug_ping_path: Option<String>,
+    /// Uptime in percent over the last 24 hours, 7 days and 30 days (`null` when there
+    /// was nothing to count); given by GET `/checks/{uuid}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uptime: Option<UptimeView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UptimeView {
+    pub day: Option<f64>,
+    pub week: Option<f64>,
+    pub month: Option<f64>,
+}
+
+impl From<tend_store::check_uptime::CheckUptime> for UptimeView {
+    fn from(u: tend_store::check_uptime::CheckUptime) -> Self {
+        // Three decimals: enough to tell 99.999 % from 100 %.
+        let round = |p: Option<f64>| p.map(|p| (p * 1000.0).floor() / 1000.0);
+        Self {
+            day: round(u.day.percent()),
+            week: round(u.week.percent()),
+            month: round(u.month.percent()),
+        }
+    }
 }
 
 impl From<Check> for CheckView {
@@ -54,6 +77,7 @@ impl From<Check> for CheckView {
             schedule: check.schedule_text(),
             ping_path: format!("/ping/{}", check.uuid),
             slug_ping_path: None,
+            uptime: None,
             check,
         }
     }
@@ -136,7 +160,7 @@ pub async fn create(
     Ok(created(location, CheckView::from(check)))
 }
 
-/// One check with its state, last ping, next deadline and both ping paths.
+/// One check with its state, last ping, next deadline, both ping paths and its uptime.
 #[utoipa::path(get, path = "/checks/{uuid}", tag = "checks", operation_id = "getCheck",
     params(("uuid" = String, Path, description = "The check's UUID")),
     responses((status = 200, description = "The check", body = serde_json::Value)))]
@@ -148,8 +172,15 @@ pub async fn show(
     let check = load(&state.store, &uuid).await?;
     let key = state.store.client_ping_key(check.client_id).await?;
     let slug_path = format!("/ping/{key}/{}", check.slug);
+    let uptime = state
+        .store
+        .checks_uptime(&[&check], tend_store::now_ms())
+        .await?
+        .remove(&check.id)
+        .unwrap_or_default();
     let mut view = CheckView::from(check);
     view.slug_ping_path = Some(slug_path);
+    view.uptime = Some(uptime.into());
     Ok(Json(view))
 }
 

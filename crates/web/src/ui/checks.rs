@@ -8,8 +8,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
+use std::collections::HashMap;
 use tend_domain::check::{format_interval, CheckState};
 use tend_domain::page::{Page, PageRequest};
+
+use tend_store::check_uptime::CheckUptime;
 use tend_store::checks::{Check, CheckFilter, Flip, Ping};
 use tend_store::StoreError;
 
@@ -31,10 +34,13 @@ pub struct Row {
     schedule: String,
     last_ping: String,
     next_due: String,
+    /// Uptime over 24 h, 7 d and 30 d ("99.95 %", or "—" with nothing to count).
+    uptime: [String; 3],
 }
 
-fn row(check: Check, tz: &str) -> Row {
+fn row(check: Check, tz: &str, uptime: &HashMap<i64, CheckUptime>) -> Row {
     Row {
+        uptime: uptime.get(&check.id).copied().unwrap_or_default().texts(),
         schedule: check.schedule_text(),
         last_ping: check
             .last_ping_at
@@ -142,9 +148,13 @@ pub async fn overview(
     let prev_link = link(wanted, page.page.saturating_sub(1).max(1));
     let next_link = link(wanted, page.page + 1);
     let tz = staff.user.timezone.clone();
+    let uptime = state
+        .store
+        .checks_uptime(&page.items.iter().collect::<Vec<_>>(), tend_store::now_ms())
+        .await?;
     render(&Overview {
         nav: Nav::new(&staff, "checks"),
-        page: page.map(|c| row(c, &tz)),
+        page: page.map(|c| row(c, &tz, &uptime)),
         tabs,
         client,
         prev_link,
@@ -214,6 +224,10 @@ pub async fn show(
         pings.page.saturating_sub(1).max(1)
     );
     let next_link = format!("/checks/{uuid}?page={}", pings.page + 1);
+    let uptime = state
+        .store
+        .checks_uptime(&[&check], tend_store::now_ms())
+        .await?;
     render(&CheckPage {
         nav: Nav::new(&staff, "checks"),
         grace: format_interval(check.grace_ms),
@@ -232,7 +246,7 @@ pub async fn show(
                 flip: f,
             })
             .collect(),
-        row: row(check, &tz),
+        row: row(check, &tz, &uptime),
         prev_link,
         next_link,
     })
