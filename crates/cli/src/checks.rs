@@ -143,3 +143,86 @@ pub async fn ping(
         _ => Err(Failure::new(format!("there is no check {}", uuid.trim()))),
     }
 }
+
+/// Reads a healthchecks.io check list or a CSV file and imports its checks.
+pub async fn import(
+    store: &Store,
+    client: &str,
+    file: &std::path::Path,
+    format: Option<&str>,
+    dry_run: bool,
+    public_url: &str,
+) -> Result<String, Failure> {
+    use tend_domain::check_import::{from_csv, from_healthchecks_json};
+    let text = if file.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| Failure::new(format!("cannot read standard input: {e}")))?;
+        text
+    } else {
+        std::fs::read_to_string(file)
+            .map_err(|e| Failure::new(format!("cannot read {}: {e}", file.display())))?
+    };
+    let extension = file.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let json = match format.map(str::to_ascii_lowercase).as_deref() {
+        Some("json") => true,
+        Some("csv") => false,
+        Some(other) => {
+            return Err(Failure::new(format!(
+                "--format: \"{other}\" is not json or csv"
+            )))
+        }
+        None => match extension {
+            "json" => true,
+            "csv" => false,
+            _ => text.trim_start().starts_with(['{', '[']),
+        },
+    };
+    let rows = if json {
+        from_healthchecks_json(&text, client)
+    } else {
+        from_csv(&text, client)
+    }
+    .map_err(|e| Failure::new(e.to_string()))?;
+    let report = store
+        .import_checks(&actor(), client, &rows, dry_run)
+        .await
+        .not_found_as(|| format!("there is no client {client}"))?;
+    let mut table = Table::new(&["ROW", "NAME", "SLUG", "PING URL"]);
+    for c in &report.created {
+        table.row(vec![
+            c.row.to_string(),
+            c.name.clone(),
+            c.slug.clone(),
+            if c.uuid.is_empty() {
+                "(new)".into()
+            } else {
+                ping_url(public_url, &c.uuid)
+            },
+        ]);
+    }
+    let mut out = if report.created.is_empty() {
+        String::new()
+    } else {
+        table.render()
+    };
+    for s in &report.skipped {
+        out.push_str(&format!(
+            "Skipped row {} ({}): {}.\n",
+            s.row, s.name, s.reason
+        ));
+    }
+    out.push_str(&format!(
+        "{} {} check{}, skipped {}{}.\n",
+        if dry_run { "Would import" } else { "Imported" },
+        report.created.len(),
+        if report.created.len() == 1 { "" } else { "s" },
+        report.skipped.len(),
+        if dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        }
+    ));
+    Ok(out)
+}

@@ -688,6 +688,30 @@ Examples:
         /// The check's UUID
         uuid: String,
     },
+    /// Import checks for a client from a healthchecks.io project or a CSV file
+    #[command(after_help = "\
+A healthchecks.io project's checks are the JSON its management API lists:
+  curl -H \"X-Api-Key: $HC_KEY\" https://healthchecks.io/api/v3/checks/ > checks.json
+With a read-write key each check keeps its UUID, so its scripts only change host.
+A CSV file has a header naming its columns: name, slug, workflow, criticality,
+period, cron, timezone, grace, uuid (name and a period or cron are needed).
+
+Examples:
+  tend check import --client acme checks.json --dry-run
+  tend check import --client acme checks.csv")]
+    Import {
+        /// The client's slug
+        #[arg(long)]
+        client: String,
+        /// The file: .json (healthchecks.io) or .csv; `-` reads standard input
+        file: std::path::PathBuf,
+        /// json or csv (default: from the file's extension, else from its content)
+        #[arg(long)]
+        format: Option<String>,
+        /// Check every row and print what would be added, writing nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

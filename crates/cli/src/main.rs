@@ -362,6 +362,22 @@ async fn check(
         CheckCommand::Key { client } => checks::key(store, &client).await,
         CheckCommand::Pause { uuid } => checks::set_paused(store, &uuid, true).await,
         CheckCommand::Resume { uuid } => checks::set_paused(store, &uuid, false).await,
+        CheckCommand::Import {
+            client,
+            file,
+            format,
+            dry_run,
+        } => {
+            checks::import(
+                store,
+                &client,
+                &file,
+                format.as_deref(),
+                dry_run,
+                &config.public_url(),
+            )
+            .await
+        }
     }
 }
 

@@ -1618,3 +1618,67 @@ fn time_is_logged_against_the_hour_bank_and_the_sheet_billing_and_close_read_it(
     let refused = tend.run(&["close-month", "--as-of", "2030-01-01"]);
     assert_eq!(refused.code, Some(2), "--as-of only previews");
 }
+
+#[test]
+fn checks_are_imported_from_a_csv_file_after_a_dry_run() {
+    let tend = Tend::new();
+    add_acme(&tend).ok();
+    let file = tend.data_dir().join("checks.csv");
+    harness::write(
+        &file,
+        "name,period,grace,uuid\nBackups,1d,15m,5a1c2f9e-3b47-4f7e-9a53-5a4b8f2f3e10\nLead sync,5m,1m,\n",
+    );
+    let path = file.to_str().unwrap();
+    let preview = tend
+        .run(&[
+            "check",
+            "import",
+            "--client",
+            "acme-dental",
+            path,
+            "--dry-run",
+        ])
+        .ok()
+        .stdout;
+    assert!(
+        preview.contains("Would import 2 checks, skipped 0 (dry run: nothing written)."),
+        "{preview}"
+    );
+    assert_eq!(
+        tend.run(&["check", "list"]).ok().stdout.lines().count(),
+        1,
+        "nothing yet"
+    );
+    let done = tend
+        .run(&["check", "import", "--client", "acme-dental", path])
+        .ok()
+        .stdout;
+    assert!(
+        done.contains("/ping/5a1c2f9e-3b47-4f7e-9a53-5a4b8f2f3e10"),
+        "the UUID is kept: {done}"
+    );
+    assert!(done.contains("Imported 2 checks, skipped 0."), "{done}");
+    let again = tend
+        .run(&["check", "import", "--client", "acme-dental", path])
+        .ok()
+        .stdout;
+    assert!(again.contains("Imported 0 checks, skipped 2."), "{again}");
+
+    harness::write(&file, "name,period\nx,soon\n");
+    let bad = tend
+        .run(&["check", "import", "--client", "acme-dental", path])
+        .fails();
+    assert!(
+        bad.error_line().contains("row 1 period"),
+        "{}",
+        bad.error_line()
+    );
+    let missing = tend
+        .run(&["check", "import", "--client", "acme-dental", "/no/such.csv"])
+        .fails();
+    assert!(
+        missing.error_line().contains("cannot read /no/such.csv"),
+        "{}",
+        missing.error_line()
+    );
+}

@@ -10,6 +10,7 @@ pub mod business_time;
 pub mod calendar;
 pub mod change;
 pub mod check;
+pub mod check_import;
 pub mod client;
 pub mod completeness;
 pub mod contact;

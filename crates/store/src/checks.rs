@@ -238,7 +238,7 @@ fn schedule_columns(beat: &Heartbeat) -> (Option<i64>, Option<String>, Option<St
     }
 }
 
-fn check_fields(input: &CheckInput) -> Vec<(&'static str, String)> {
+pub(crate) fn check_fields(input: &CheckInput) -> Vec<(&'static str, String)> {
     vec![
         ("name", input.name.clone()),
         ("slug", input.slug.clone()),
@@ -252,7 +252,7 @@ fn check_fields(input: &CheckInput) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn new_uuid() -> CheckUuid {
+pub(crate) fn new_uuid() -> CheckUuid {
     let mut bytes = [0u8; 16];
     // See `random_hex`: without the OS generator Tend cannot make any secret.
     getrandom::fill(&mut bytes).expect("the operating system's random generator is unavailable");
@@ -289,20 +289,20 @@ const PING_ROW: &str =
     ch.last_ping_at, ch.last_failed, ch.started_at, ch.ping_count";
 
 /// A check row about to be written.
-struct NewCheck<'a> {
-    client_id: i64,
-    uuid: &'a CheckUuid,
-    name: &'a str,
-    slug: &'a str,
-    workflow: &'a str,
-    criticality: Criticality,
-    beat: &'a Heartbeat,
-    created_by: &'a str,
-    now: i64,
+pub(crate) struct NewCheck<'a> {
+    pub(crate) client_id: i64,
+    pub(crate) uuid: &'a CheckUuid,
+    pub(crate) name: &'a str,
+    pub(crate) slug: &'a str,
+    pub(crate) workflow: &'a str,
+    pub(crate) criticality: Criticality,
+    pub(crate) beat: &'a Heartbeat,
+    pub(crate) created_by: &'a str,
+    pub(crate) now: i64,
 }
 
 /// Inserts a check row inside a transaction; returns its id.
-async fn insert_check(tx: &mut Tx, new: NewCheck<'_>) -> Result<i64> {
+pub(crate) async fn insert_check(tx: &mut Tx, new: NewCheck<'_>) -> Result<i64> {
     let (period_ms, cron, timezone) = schedule_columns(new.beat);
     let id = with_tx!(tx, c => sqlx::query_scalar(
         "INSERT INTO checks (public_id, client_id, name, slug, workflow, criticality, kind, period_ms, cron, \

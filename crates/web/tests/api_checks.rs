@@ -167,3 +167,120 @@ story!(
         assert!(doc["components"]["schemas"]["CheckFields"].is_object());
     }
 );
+
+async fn upload(api: &Api, path: &str, content_type: &str, body: &str) -> common::api::Reply {
+    use axum::body::Body;
+    use axum::http::{header, Method};
+    let request = api
+        .request(Method::POST, path, Some(&api.write))
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    api.send(request).await
+}
+
+const HC_EXPORT: &str = r#"{"checks": [
+  {"name": "Backups", "slug": "backups", "tags": "prod", "desc": "Nightly DB backup", "grace": 900,
+   "timeout": 86400, "status": "up", "ping_url": "https://hc-ping.com/5a1c2f9e-3b47-4f7e-9a53-5a4b8f2f3e10"},
+  {"name": "Lead sync", "slug": "lead-sync", "tags": "revenue-critical", "desc": "", "grace": 300,
+   "schedule": "*/15 9-17 * * 1-5", "tz": "America/Chicago"}
+]}"#;
+
+story!(
+    checks_are_imported_from_healthchecks_io_and_csv_all_or_nothing,
+    |api: Api| async move {
+        acme(&api).await;
+        let path = "/clients/acme/checks/import";
+        let preview = upload(
+            &api,
+            &format!("{path}?dry_run=true"),
+            "application/json",
+            HC_EXPORT,
+        )
+        .await
+        .expect(StatusCode::OK);
+        assert_eq!(preview.body["dry_run"], true);
+        assert_eq!(preview.body["created"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            api.get("/checks").await.body["total"].as_i64().unwrap(),
+            0,
+            "a dry run writes nothing"
+        );
+
+        let done = upload(&api, path, "application/json", HC_EXPORT)
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(
+            done.body["created"][0]["uuid"], "5a1c2f9e-3b47-4f7e-9a53-5a4b8f2f3e10",
+            "the healthchecks.io UUID is kept, so scripts only change host"
+        );
+        let backups = api
+            .get("/checks/5a1c2f9e-3b47-4f7e-9a53-5a4b8f2f3e10")
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(backups.body["schedule"], "every 1d");
+        assert_eq!(backups.body["grace_ms"], 900_000);
+        assert_eq!(
+            backups.body["uptime"]["day"],
+            serde_json::Value::Null,
+            "never pinged"
+        );
+        let all = api.get("/checks").await;
+        assert_eq!(all.body["total"], 2);
+        let sync = all.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["slug"] == "lead-sync")
+            .unwrap()
+            .clone();
+        assert_eq!(sync["criticality"], "revenue-critical");
+        assert_eq!(sync["timezone"], "America/Chicago");
+
+        let again = upload(&api, path, "application/json", HC_EXPORT)
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(again.body["created"].as_array().unwrap().len(), 0);
+        assert_eq!(
+            again.body["skipped"].as_array().unwrap().len(),
+            2,
+            "importing again is safe"
+        );
+
+        let csv = "name,period,grace,workflow\nInvoices,1h,10m,\"Stripe, then Xero\"\nBroken,soon,1m,\nAlso broken,,1m,\n";
+        let bad = upload(&api, path, "text/csv", csv)
+            .await
+            .expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.field_error("row 2 period").is_some(), "{:#?}", bad.body);
+        assert!(bad.field_error("row 3 period").is_some(), "{:#?}", bad.body);
+        assert_eq!(
+            api.get("/checks").await.body["total"].as_i64().unwrap(),
+            2,
+            "one bad row and nothing is added"
+        );
+        let good = upload(
+            &api,
+            path,
+            "text/csv",
+            "name,period,grace,workflow\nInvoices,1h,10m,\"Stripe, then Xero\"\n",
+        )
+        .await
+        .expect(StatusCode::OK);
+        assert_eq!(good.body["created"][0]["slug"], "invoices");
+        assert_eq!(api.get("/checks").await.body["total"].as_i64().unwrap(), 3);
+
+        let unreadable = upload(&api, path, "text/csv", "name,colour\nx,red\n")
+            .await
+            .expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(unreadable.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("colour"));
+        upload(&api, path, "text/plain", "x")
+            .await
+            .expect(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        upload(&api, "/clients/nobody/checks/import", "text/csv", "name\n")
+            .await
+            .expect(StatusCode::NOT_FOUND);
+    }
+);

@@ -35,7 +35,7 @@ pub struct HolidayImport {
 }
 
 /// Whether `dry_run` asks for a preview: `true` or `false`.
-fn dry_run(params: &mut Params) -> bool {
+pub(super) fn dry_run(params: &mut Params) -> bool {
     params
         .parsed("dry_run", |raw| match raw.to_ascii_lowercase().as_str() {
             "true" => Ok(true),

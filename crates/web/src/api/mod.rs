@@ -9,6 +9,7 @@ mod audit;
 mod backlog;
 mod body;
 mod changes;
+mod check_import;
 mod checks;
 mod clients;
 mod contacts;
@@ -123,6 +124,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/clients/{slug}/holidays/import",
             axum::routing::post(holidays::import),
+        )
+        .route(
+            "/clients/{slug}/checks/import",
+            axum::routing::post(check_import::import),
         )
         .route("/audit", get(audit::list))
         .route("/templates", get(messages::list))

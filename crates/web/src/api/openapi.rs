@@ -15,8 +15,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::{
-    attainment, audit, backlog, changes, checks, clients, contacts, contracts, holidays, hours,
-    messages, outbox, plans, tickets,
+    attainment, audit, backlog, changes, check_import, checks, clients, contacts, contracts,
+    holidays, hours, messages, outbox, plans, tickets,
 };
 use crate::problem::{Problem, ProblemField};
 
@@ -310,7 +310,7 @@ pub struct PageOf {
     servers((url = "/api/v1")),
     paths(
         clients::list, clients::create, clients::show, clients::replace, clients::patch,
-        clients::delete, clients::restore, clients::export, holidays::import,
+        clients::delete, clients::restore, clients::export, check_import::import, holidays::import,
         contacts::list, contacts::create, contacts::show, contacts::replace, contacts::patch,
         contacts::delete,
         contracts::list, contracts::for_client, contracts::create, contracts::show,
