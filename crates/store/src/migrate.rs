@@ -59,6 +59,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_ticket_events_clock_index.sql"),
         postgres: include_str!("../migrations/postgres/0009_ticket_events_clock_index.sql"),
     },
+    Migration {
+        version: 11,
+        name: "event_streams",
+        sqlite: include_str!("../migrations/sqlite/0011_event_streams.sql"),
+        postgres: include_str!("../migrations/postgres/0011_event_streams.sql"),
+    },
 ];
 
 /// What a migration run did, for the CLI and the start-up log.
