@@ -512,3 +512,46 @@ impl Store {
         Ok(flips)
     }
 }
+
+/// One hour of a stream's volume beside its baseline, for the volume chart.
+#[derive(Debug, Clone, Serialize)]
+pub struct VolumeHour {
+    /// UTC milliseconds at the start of the hour.
+    pub hour: i64,
+    pub count: i64,
+    /// The median of the same hour in the 4 weeks before; `None` with under 2 weeks.
+    pub baseline: Option<f64>,
+}
+
+impl Store {
+    /// The last `hours` completed hours of a stream (oldest first) with their baselines.
+    pub async fn event_volume(
+        &self,
+        check_id: i64,
+        now: i64,
+        hours: i64,
+    ) -> Result<Vec<VolumeHour>> {
+        let stream = self.event_stream(check_id).await?;
+        let last = last_completed_hour(now);
+        let first = last - (hours.max(1) - 1) * tend_domain::volume::HOUR_MS;
+        let from = first - tend_domain::volume::BASELINE_WEEKS * tend_domain::volume::WEEK_MS;
+        let counts: HashMap<i64, i64> = self
+            .event_hours(check_id, from)
+            .await?
+            .into_iter()
+            .collect();
+        let count = |h: i64| counts.get(&h).copied().unwrap_or(0);
+        Ok((0..hours.max(1))
+            .map(|i| {
+                let hour = first + i * tend_domain::volume::HOUR_MS;
+                VolumeHour {
+                    hour,
+                    count: count(hour),
+                    baseline: stream.first_event_at.and_then(|f| {
+                        tend_domain::volume::baseline(hour, f, &count).map(|(b, _)| b)
+                    }),
+                }
+            })
+            .collect())
+    }
+}
