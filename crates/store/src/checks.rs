@@ -76,6 +76,9 @@ impl Check {
 
     /// "every 5m", "0 9 * * 1-5 (Europe/Berlin)".
     pub fn schedule_text(&self) -> String {
+        if self.kind == CheckKind::EventStream {
+            return "events (shape and volume)".into();
+        }
         self.heartbeat()
             .map(|h| h.schedule.describe())
             .unwrap_or_else(|| "unreadable schedule".into())
