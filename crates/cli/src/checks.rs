@@ -26,6 +26,40 @@ pub async fn add(store: &Store, draft: CheckDraft, public_url: &str) -> Result<S
     Ok(format!("{}\n", ping_url(public_url, &check.uuid)))
 }
 
+/// Adds an event-stream check and prints the URL its workflow POSTs events to.
+pub async fn add_events(
+    store: &Store,
+    draft: tend_domain::event_stream::EventStreamDraft,
+    public_url: &str,
+) -> Result<String, Failure> {
+    let input = draft.parse()?;
+    let check = store.create_event_stream(&actor(), &input).await?;
+    Ok(format!(
+        "{}/events/{}\n",
+        public_url.trim_end_matches('/'),
+        check.uuid
+    ))
+}
+
+/// Forgets an event stream's learned shape.
+pub async fn relearn(store: &Store, uuid: &str) -> Result<String, Failure> {
+    let check = store
+        .check(uuid)
+        .await
+        .not_found_as(|| format!("there is no check {uuid}"))?;
+    if check.kind != tend_domain::check::CheckKind::EventStream {
+        return Err(Failure::new(format!(
+            "{} is a {} check, not an event stream",
+            check.name, check.kind
+        )));
+    }
+    let stream = store.relearn_event_shape(&actor(), uuid).await?;
+    Ok(format!(
+        "{} learns its shape again from the next {} events\n",
+        check.name, stream.learn_events
+    ))
+}
+
 pub async fn list(
     store: &Store,
     client: Option<&str>,

@@ -633,7 +633,8 @@ pub enum CheckCommand {
     #[command(after_help = "\
 Examples:
   tend check add --client acme --name \"lead sync\" --period 5m --grace 1m
-  tend check add --client acme --name backups --cron \"0 2 * * *\" --tz Europe/Berlin --grace 30m")]
+  tend check add --client acme --name backups --cron \"0 2 * * *\" --tz Europe/Berlin --grace 30m
+  tend check add --client acme --name \"new leads\" --events       an event stream; prints its event URL")]
     Add {
         /// The client's slug
         #[arg(long)]
@@ -662,6 +663,17 @@ Examples:
         /// Grace time after each deadline (default 1h)
         #[arg(long)]
         grace: Option<String>,
+        /// An event stream instead: the workflow POSTs JSON events; prints the event URL
+        #[arg(long, conflicts_with_all = ["period", "cron", "tz", "grace"])]
+        events: bool,
+        /// For --events: how many first events the shape is learned from (default 20)
+        #[arg(long, value_name = "N", requires = "events")]
+        learn_events: Option<String>,
+    },
+    /// Forget an event stream's learned shape; it learns again from the next events
+    Relearn {
+        /// The event stream's UUID
+        uuid: String,
     },
     /// List checks with their state and last ping
     List {

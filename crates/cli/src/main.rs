@@ -338,10 +338,33 @@ async fn check(
             slug,
             workflow,
             criticality,
+            events: true,
+            learn_events,
+            ..
+        } => {
+            let draft = tend_domain::event_stream::EventStreamDraft {
+                client,
+                name,
+                slug: slug.unwrap_or_default(),
+                workflow: workflow.unwrap_or_default(),
+                criticality: criticality.unwrap_or_default(),
+                learn_events: learn_events.unwrap_or_default(),
+                events_kept: String::new(),
+            };
+            checks::add_events(store, draft, &config.public_url()).await
+        }
+        CheckCommand::Add {
+            client,
+            name,
+            slug,
+            workflow,
+            criticality,
             period,
             cron,
             tz,
             grace,
+            events: false,
+            learn_events: _,
         } => {
             let draft = tend_domain::check::CheckDraft {
                 client,
@@ -378,6 +401,7 @@ async fn check(
             )
             .await
         }
+        CheckCommand::Relearn { uuid } => checks::relearn(store, &uuid).await,
     }
 }
 

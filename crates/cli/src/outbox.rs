@@ -18,6 +18,7 @@ pub fn jobs_config(config: &Config) -> JobsConfig {
         deliver_every: std::time::Duration::from_secs(2),
         watch_every: std::time::Duration::from_secs(1),
         month_close_every: std::time::Duration::from_secs(3600),
+        volume_scan_every: std::time::Duration::from_secs(300),
         holder: format!(
             "{}:{}",
             std::env::var("HOSTNAME").unwrap_or_else(|_| "tend".into()),

@@ -722,6 +722,90 @@ fn a_check_is_added_pinged_paused_and_resumed_from_the_command_line() {
 }
 
 #[test]
+fn an_event_stream_is_added_and_relearned_from_the_command_line() {
+    let tend = Tend::new();
+    add_acme(&tend).ok();
+    let added = tend
+        .run(&[
+            "check",
+            "add",
+            "--client",
+            "acme-dental",
+            "--name",
+            "new leads",
+            "--events",
+            "--learn-events",
+            "5",
+        ])
+        .ok();
+    let url = added.stdout.trim();
+    let uuid = url
+        .strip_prefix("http://127.0.0.1:8080/events/")
+        .unwrap_or_else(|| panic!("an event URL: {url}"));
+    assert_eq!(uuid.len(), 36, "{url}");
+    let listed = tend.run(&["check", "list"]).ok().stdout;
+    assert!(listed.contains("events (shape and volume)"), "{listed}");
+    let relearned = tend.run(&["check", "relearn", uuid]).ok().stdout;
+    assert_eq!(
+        relearned,
+        "new leads learns its shape again from the next 5 events\n"
+    );
+    // A usage error: clap refuses it with exit status 2.
+    let both = tend
+        .command(&[
+            "check",
+            "add",
+            "--client",
+            "acme-dental",
+            "--name",
+            "x",
+            "--events",
+            "--period",
+            "5m",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+    let bad = tend
+        .run(&[
+            "check",
+            "add",
+            "--client",
+            "acme-dental",
+            "--name",
+            "y",
+            "--events",
+            "--learn-events",
+            "0",
+        ])
+        .fails();
+    assert!(
+        bad.error_line().contains("learn_events"),
+        "{}",
+        bad.error_line()
+    );
+    let beat = tend
+        .run(&[
+            "check",
+            "add",
+            "--client",
+            "acme-dental",
+            "--name",
+            "nightly",
+            "--period",
+            "1d",
+        ])
+        .ok();
+    let beat_uuid = beat.stdout.trim().rsplit('/').next().unwrap().to_string();
+    let not_stream = tend.run(&["check", "relearn", &beat_uuid]).fails();
+    assert!(
+        not_stream.error_line().ends_with("not an event stream"),
+        "{}",
+        not_stream.error_line()
+    );
+}
+
+#[test]
 fn migrate_applies_the_schema_once_and_then_says_it_is_current() {
     let tend = Tend::new();
     let first = tend.run(&["migrate"]).ok();

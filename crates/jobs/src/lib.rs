@@ -5,6 +5,7 @@
 //! slot, outbox rows per lease.
 
 pub mod delivery;
+pub mod event_volume;
 pub mod mail;
 pub mod monitor;
 pub mod month_close;
@@ -17,6 +18,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use delivery::{deliver_due, DeliveryReport};
+pub use event_volume::{scan_volumes, VOLUME_SCAN_JOB};
 pub use mail::{MailConfig, MailError, Mailer};
 pub use monitor::{watch, WatchReport};
 pub use month_close::{run_month_close, MONTH_CLOSE_JOB};
@@ -36,6 +38,8 @@ pub struct JobsConfig {
     pub watch_every: Duration,
     /// How often the hour bank's month close runs (across all instances together).
     pub month_close_every: Duration,
+    /// How often event streams' volume is judged (across all instances together).
+    pub volume_scan_every: Duration,
     /// This instance's name in job slots (host and process id).
     pub holder: String,
 }
@@ -69,6 +73,13 @@ impl Jobs {
                 config.watch_every,
                 stopped.clone(),
             )),
+            tokio::spawn(event_volume::volume_loop(
+                store.clone(),
+                config.public_url.clone(),
+                config.volume_scan_every,
+                config.holder.clone(),
+                stopped.clone(),
+            )),
             tokio::spawn(month_close_loop(
                 store.clone(),
                 config.month_close_every,
@@ -89,7 +100,7 @@ impl Jobs {
 }
 
 /// Waits `every`, or less if told to stop; true when it is time to stop.
-async fn pause(every: Duration, stopped: &mut watch::Receiver<bool>) -> bool {
+pub(crate) async fn pause(every: Duration, stopped: &mut watch::Receiver<bool>) -> bool {
     tokio::select! {
         _ = tokio::time::sleep(every) => *stopped.borrow(),
         _ = stopped.changed() => true,

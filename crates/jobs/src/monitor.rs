@@ -7,6 +7,7 @@
 //! `FOR UPDATE SKIP LOCKED`, and a flip is handled by whichever instance marks it first.
 
 use tend_domain::check::{down_alert, recovery_note, AlertFacts, CheckState};
+use tend_domain::event_stream::REASON_DRIFT;
 use tend_store::checks::{FlipAlert, PendingFlip};
 use tend_store::outbox::{NewMessage, EMAIL};
 use tend_store::users::{who_hears, User};
@@ -45,6 +46,18 @@ pub async fn watch(store: &Store, now: i64, public_url: &str) -> Result<WatchRep
             break;
         }
     }
+    alert_pending(store, now, public_url, &mut report).await?;
+    Ok(report)
+}
+
+/// Turns every flip not yet handled into its alert (ticket and outbox messages); the
+/// heartbeat watcher and the event-volume scan both end with it.
+pub async fn alert_pending(
+    store: &Store,
+    now: i64,
+    public_url: &str,
+    report: &mut WatchReport,
+) -> Result<()> {
     let mut users: Option<Vec<User>> = None;
     loop {
         let pending = store.pending_flips(BATCH).await?;
@@ -73,12 +86,15 @@ pub async fn watch(store: &Store, now: i64, public_url: &str) -> Result<WatchRep
             break;
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 /// What a flip means for the check's ticket: down opens or updates it, up after down
 /// adds a recovery note, anything else is quiet.
 pub fn alert_for(p: &PendingFlip) -> FlipAlert {
+    if let Some(detail) = &p.flip.detail {
+        return stream_alert(p, detail);
+    }
     let schedule = p.check.schedule_text();
     let f = AlertFacts {
         check_name: &p.check.name,
@@ -107,9 +123,39 @@ pub fn alert_for(p: &PendingFlip) -> FlipAlert {
     }
 }
 
+/// An event stream's flip: its detail already says what was expected and what happened
+/// (drift findings, or volume against its baseline).
+fn stream_alert(p: &PendingFlip, detail: &str) -> FlipAlert {
+    let c = &p.check;
+    let workflow = if c.workflow.is_empty() {
+        String::new()
+    } else {
+        format!("Workflow: {}\n", c.workflow)
+    };
+    let body = format!("{workflow}Criticality: {}\n{detail}", c.criticality.label());
+    match (p.flip.old_state, p.flip.new_state) {
+        _ if p.flip.reason == REASON_DRIFT => FlipAlert::Drift {
+            title: format!("Payload drift: {} ({})", c.name, c.client_name),
+            body,
+            severity: c.criticality.severity(),
+        },
+        (_, CheckState::Down) => FlipAlert::Down {
+            title: format!("Volume anomaly: {} ({})", c.name, c.client_name),
+            body,
+            severity: c.criticality.severity(),
+        },
+        (CheckState::Down, CheckState::Up) => FlipAlert::Recovered {
+            note: detail.to_string(),
+        },
+        _ => FlipAlert::Quiet,
+    }
+}
+
 fn message(p: &PendingFlip, alert: &FlipAlert, to: &User, public_url: &str) -> NewMessage {
     let (subject, text) = match alert {
-        FlipAlert::Down { title, body, .. } => (title.clone(), body.clone()),
+        FlipAlert::Down { title, body, .. } | FlipAlert::Drift { title, body, .. } => {
+            (title.clone(), body.clone())
+        }
         FlipAlert::Recovered { note } => (
             format!("Check up: {} ({})", p.check.name, p.check.client_name),
             note.clone(),

@@ -76,6 +76,9 @@ impl Check {
 
     /// "every 5m", "0 9 * * 1-5 (Europe/Berlin)".
     pub fn schedule_text(&self) -> String {
+        if self.kind == CheckKind::EventStream {
+            return "events (shape and volume)".into();
+        }
         self.heartbeat()
             .map(|h| h.schedule.describe())
             .unwrap_or_else(|| "unreadable schedule".into())
@@ -132,6 +135,9 @@ pub struct Flip {
     pub old_state: CheckState,
     pub new_state: CheckState,
     pub reason: String,
+    /// What an event-stream alert says (drift findings, volume against its baseline).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// A ping as the ping endpoint received it.
@@ -224,6 +230,7 @@ fn flip_from_row(r: &impl RowExt) -> Result<Flip> {
         old_state: parsed("old_state", CheckState::parse(&r.text("old_state")?))?,
         new_state: parsed("new_state", CheckState::parse(&r.text("new_state")?))?,
         reason: r.text("reason")?,
+        detail: r.opt_text("detail")?,
     })
 }
 
@@ -259,7 +266,7 @@ pub(crate) fn new_uuid() -> CheckUuid {
     CheckUuid::from_random(bytes)
 }
 
-fn taken_slug(e: sqlx::Error, slug: &str) -> StoreError {
+pub(crate) fn taken_slug(e: sqlx::Error, slug: &str) -> StoreError {
     if is_unique_violation(&e) {
         StoreError::Conflict {
             field: "slug",
@@ -478,7 +485,9 @@ impl Store {
                 let d = deadlines(&beat, &facts);
                 (state, next_wake(state, d), d.map(|d| d.down_at))
             }
-            None => (CheckState::Paused, None, None),
+            // No schedule (an event stream): paused, or new until its next event.
+            None if paused => (CheckState::Paused, None, None),
+            None => (CheckState::New, None, None),
         };
         let mut tx = self.begin().await?;
         let changed = with_tx!(&mut tx, c => sqlx::query(
@@ -567,7 +576,7 @@ impl Store {
     pub async fn check_flips(&self, check_id: i64, page: PageRequest) -> Result<Page<Flip>> {
         let items = with_pool!(&self.db, p => {
             let rows = sqlx::query(
-                "SELECT id, check_id, at, old_state, new_state, reason FROM check_flips \
+                "SELECT id, check_id, at, old_state, new_state, reason, detail FROM check_flips \
                  WHERE check_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3")
                 .bind(check_id).bind(page.limit()).bind(page.offset()).fetch_all(p).await?;
             rows.iter().map(flip_from_row).collect::<Result<Vec<_>>>()
@@ -671,6 +680,7 @@ impl Store {
                     old_state: old,
                     new_state: new,
                     reason: reason.to_string(),
+                    detail: None,
                 });
             }
         }
@@ -847,8 +857,17 @@ async fn record_one(tx: &mut Tx, ping: &IncomingPing, keep: i64) -> Result<PingO
     Ok(PingOutcome::Stored { created })
 }
 
-/// A flip and its client's owner: id, check, at, old, new, reason, owner.
-type FlipRow = (i64, i64, i64, String, String, String, Option<i64>);
+/// A flip and its client's owner: id, check, at, old, new, reason, owner, detail.
+type FlipRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+);
 
 /// A state change waiting for its alert, with the check it belongs to.
 #[derive(Debug, Clone)]
@@ -868,6 +887,12 @@ pub enum FlipAlert {
         body: String,
         severity: tend_domain::plan::Severity,
     },
+    /// An event stream's payload drifted: open a ticket, or add to the open one.
+    Drift {
+        title: String,
+        body: String,
+        severity: tend_domain::plan::Severity,
+    },
     /// Add a note to the open ticket, if any.
     Recovered { note: String },
     /// Nothing to record (late, paused, resumed, ...).
@@ -878,12 +903,12 @@ impl Store {
     /// Flips not yet handled by the alert job, oldest first.
     pub async fn pending_flips(&self, limit: i64) -> Result<Vec<PendingFlip>> {
         let rows: Vec<FlipRow> = with_pool!(&self.db, p => sqlx::query_as(
-            "SELECT f.id, f.check_id, f.at, f.old_state, f.new_state, f.reason, c.owner_id FROM check_flips f \
+            "SELECT f.id, f.check_id, f.at, f.old_state, f.new_state, f.reason, c.owner_id, f.detail FROM check_flips f \
              JOIN checks ch ON ch.id = f.check_id JOIN clients c ON c.id = ch.client_id \
              WHERE f.handled_at IS NULL ORDER BY f.id LIMIT $1")
             .bind(limit).fetch_all(p).await)?;
         let mut pending = Vec::with_capacity(rows.len());
-        for (id, check_id, at, old, new, reason, client_owner_id) in rows {
+        for (id, check_id, at, old, new, reason, client_owner_id, detail) in rows {
             let sql = format!("{CHECK_SELECT} WHERE ch.id = $1");
             let check = with_pool!(&self.db, p => match sqlx::query(&sql).bind(check_id).fetch_optional(p).await? {
                 Some(r) => check_from_row(&r),
@@ -897,6 +922,7 @@ impl Store {
                     old_state: parsed("old_state", CheckState::parse(&old))?,
                     new_state: parsed("new_state", CheckState::parse(&new))?,
                     reason,
+                    detail,
                 },
                 check,
                 client_owner_id,
@@ -939,14 +965,21 @@ impl Store {
             None => None,
         };
         let note = |body: &str| body.chars().take(20_000).collect::<String>();
+        let drift = matches!(alert, FlipAlert::Drift { .. });
         let ticket = match alert {
             FlipAlert::Down {
                 title,
                 body,
                 severity,
+            }
+            | FlipAlert::Drift {
+                title,
+                body,
+                severity,
             } => match open_ticket {
                 Some(number) => {
-                    let text = note(&format!("Down again.\n{body}"));
+                    let again = if drift { "New drift." } else { "Down again." };
+                    let text = note(&format!("{again}\n{body}"));
                     crate::tickets::insert_message(
                         &mut tx,
                         &actor,
@@ -971,8 +1004,17 @@ impl Store {
                         severity: Some(*severity),
                         owner_email: None,
                         dependencies: Default::default(),
-                        expected_outcome: format!("{} is up and pinging on schedule", check.name),
-                        next_action: "Find out why the workflow stopped and fix it".into(),
+                        expected_outcome: if drift {
+                            format!("{} receives events in the learned shape", check.name)
+                        } else {
+                            format!("{} is up and pinging on schedule", check.name)
+                        },
+                        next_action: if drift {
+                            "Find the step that changed the event; fix it, or relearn the shape"
+                                .into()
+                        } else {
+                            "Find out why the workflow stopped and fix it".into()
+                        },
                         acceptance_test: String::new(),
                         business_risk: None,
                         revenue_impact: None,

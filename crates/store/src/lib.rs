@@ -15,6 +15,7 @@ pub mod clients;
 pub mod contacts;
 pub mod contracts;
 pub mod error;
+pub mod events;
 pub mod export;
 pub mod hours;
 pub mod job_slots;

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod events;
 pub mod health;
 pub mod metrics;
 pub mod ping;
@@ -83,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .merge(health::routes())
         .merge(ping::routes())
+        .merge(events::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(axum::middleware::from_fn_with_state(

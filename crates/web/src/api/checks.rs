@@ -9,7 +9,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::Value;
-use tend_domain::check::{CheckDraft, CheckState};
+use tend_domain::check::{CheckDraft, CheckKind, CheckState};
+use tend_domain::event_stream::EventStreamDraft;
 use tend_domain::page::Page;
 use tend_domain::FieldErrors;
 use tend_store::checks::{Check, CheckFilter, Flip, Ping};
@@ -50,6 +51,9 @@ pub struct CheckView {
     /// was nothing to count); given by GET `/checks/{uuid}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uptime: Option<UptimeView>,
+    /// `/events/<uuid>`, where an event stream's workflow POSTs its events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_path: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -78,6 +82,8 @@ impl From<Check> for CheckView {
             ping_path: format!("/ping/{}", check.uuid),
             slug_ping_path: None,
             uptime: None,
+            event_path: (check.kind == CheckKind::EventStream)
+                .then(|| format!("/events/{}", check.uuid)),
             check,
         }
     }
@@ -137,11 +143,13 @@ pub async fn list(
     }))
 }
 
-/// Add a heartbeat check. `client`, `name` and a `period` (or a `cron` with its
-/// `timezone`) are required; `grace` defaults to 1h, `criticality` to internal, `slug`
-/// to one made from the name.
+/// Add a check. A heartbeat needs `client`, `name` and a `period` (or a `cron` with its
+/// `timezone`); `grace` defaults to 1h, `criticality` to internal, `slug` to one made
+/// from the name. With `"kind": "event-stream"` it is an event stream instead (no
+/// schedule; `learn_events` and `events_kept` optional) and `event_path` says where its
+/// workflow POSTs events.
 #[utoipa::path(post, path = "/checks", tag = "checks", operation_id = "createCheck",
-    request_body(content = super::openapi::CheckFields),
+    request_body(content = super::openapi::CheckFields, description = "A heartbeat (CheckFields) or, with kind event-stream, an event stream (EventStreamFields)"),
     responses(
         (status = 201, description = "Added; Location names the check, `ping_path` is where it is pinged", body = serde_json::Value),
         (status = 409, description = "The client already has a check with this slug", body = Problem),
@@ -153,9 +161,33 @@ pub async fn create(
 ) -> Result<Response, Problem> {
     caller.require_write()?;
     let mut errors = FieldErrors::new();
-    let draft = Body::object(value)?.onto(&CheckDraft::default(), "", &mut errors);
-    let input = finish(draft, errors)?.parse()?;
-    let check = state.store.create_check(&caller.actor(), &input).await?;
+    let mut body = Body::object(value)?;
+    let kind = match body.take("kind") {
+        None => Some(CheckKind::Heartbeat),
+        Some(Value::String(k)) => errors.check("kind", CheckKind::parse(&k)),
+        Some(_) => {
+            errors.add("kind", "must be a string");
+            None
+        }
+    };
+    let check = if kind == Some(CheckKind::EventStream) {
+        let draft = body.onto(&EventStreamDraft::default(), "", &mut errors);
+        let input = finish(draft, errors)?.parse()?;
+        state
+            .store
+            .create_event_stream(&caller.actor(), &input)
+            .await?
+    } else if kind == Some(CheckKind::HttpProbe) {
+        errors.add(
+            "kind",
+            "http-probe checks cannot be added through this path yet",
+        );
+        return Err(errors.into());
+    } else {
+        let draft = body.onto(&CheckDraft::default(), "", &mut errors);
+        let input = finish(draft, errors)?.parse()?;
+        state.store.create_check(&caller.actor(), &input).await?
+    };
     let location = format!("{BASE}/checks/{}", check.uuid);
     Ok(created(location, CheckView::from(check)))
 }

@@ -14,6 +14,7 @@ mod checks;
 mod clients;
 mod contacts;
 mod contracts;
+mod event_streams;
 mod holidays;
 mod hours;
 mod messages;
@@ -119,6 +120,7 @@ pub fn routes() -> Router<AppState> {
         .route("/month-close", post(hours::month_close))
         .merge(changes::routes())
         .merge(checks::routes())
+        .merge(event_streams::routes())
         .route("/backlog", get(backlog::list))
         .route("/attainment", get(attainment::get))
         .route(

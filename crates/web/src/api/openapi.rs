@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::{
     attainment, audit, backlog, changes, check_import, checks, clients, contacts, contracts,
-    holidays, hours, messages, outbox, plans, tickets,
+    event_streams, holidays, hours, messages, outbox, plans, tickets,
 };
 use crate::problem::{Problem, ProblemField};
 
@@ -288,6 +288,27 @@ pub struct CheckFields {
     grace: Option<String>,
 }
 
+/// An event-stream check as sent to POST `/checks` with `"kind": "event-stream"`.
+#[derive(Serialize, ToSchema)]
+pub struct EventStreamFields {
+    /// "event-stream" (required for a stream; default "heartbeat").
+    kind: String,
+    /// The client's slug (required).
+    client: String,
+    /// What people call it (required).
+    name: String,
+    /// Its slug; default: made from the name.
+    slug: Option<String>,
+    /// The workflow it watches.
+    workflow: Option<String>,
+    /// revenue-critical, customer-facing or internal (default).
+    criticality: Option<String>,
+    /// How many first events the shape is learned from, 1 to 1000 (default 20).
+    learn_events: Option<String>,
+    /// How many events are kept, 1 to 100000 (default 1000).
+    events_kept: Option<String>,
+}
+
 /// Every list: one page of items and the total across pages.
 #[derive(Serialize, ToSchema)]
 pub struct PageOf {
@@ -327,6 +348,8 @@ pub struct PageOf {
         messages::list, messages::show, messages::replace, messages::reset, messages::email,
         checks::list, checks::create, checks::show, checks::delete, checks::pause,
         checks::resume, checks::pings, checks::flips,
+        event_streams::shape, event_streams::drifts, event_streams::events,
+        event_streams::volume, event_streams::relearn,
         hours::log_time, hours::ticket_time, hours::bank, hours::sheet, hours::sheet_csv_file,
         hours::adjust, hours::billing, hours::month_close,
         document,
@@ -334,7 +357,7 @@ pub struct PageOf {
     components(schemas(Problem, ProblemField, ClientFields, NewClient, ContractFields,
         ContractChange, ContactFields, PlanFields, TicketFields, StatusChange, MessageFields,
         PostMortemFields, ChangeFields, ReleaseFields, TemplateFields, EmailFields, CheckFields,
-        TimeFields, AdjustmentFields, PageOf)),
+        EventStreamFields, TimeFields, AdjustmentFields, PageOf)),
     modifiers(&Conventions),
     security(("bearer" = [])),
     tags(
