@@ -655,6 +655,18 @@ pub fn ping_key_from_random(bytes: [u8; 16]) -> String {
         .collect()
 }
 
+/// Whether a check whose ping count went from `before` to `after` now sheds its oldest
+/// pings, keeping the newest `keep`. Pruning runs every `keep / 10` pings (every ping
+/// for `keep` under 20), so a check holds between `keep` and `keep + keep / 10 - 1`
+/// pings, and the store deletes once per tenth of `keep` pings instead of once per ping.
+pub fn prune_due(keep: i64, before: i64, after: i64) -> bool {
+    if keep <= 0 || after <= keep {
+        return false;
+    }
+    let step = (keep / 10).max(1);
+    after.div_euclid(step) > before.div_euclid(step)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -985,5 +997,36 @@ mod tests {
             prop_assert!(rank(s1) <= rank(s2), "{:?} then {:?}", s1, s2);
             prop_assert!(rank(s2) < 3);
         }
+
+        /// Pinging one at a time and pruning whenever told to, a check never holds
+        /// fewer than `keep` pings (once it has had that many) nor `keep / 10` more.
+        #[test]
+        fn pruning_keeps_a_check_between_keep_and_a_tenth_more(
+            keep in 1i64..3_000, pings in 1i64..10_000, batch in 1i64..200
+        ) {
+            let (mut count, mut oldest) = (0i64, 1i64);
+            while count < pings {
+                let after = (count + batch).min(pings);
+                if prune_due(keep, count, after) {
+                    oldest = oldest.max(after - keep + 1);
+                }
+                count = after;
+                let held = count - oldest + 1;
+                prop_assert!(held <= keep + (keep / 10).max(1) - 1 + batch, "{} held", held);
+                prop_assert!(held >= keep.min(count), "{} held", held);
+            }
+        }
+    }
+
+    #[test]
+    fn pruning_is_due_every_tenth_of_keep_and_only_past_keep() {
+        assert!(
+            !prune_due(1_000, 999, 1_000),
+            "not before there are more than keep"
+        );
+        assert!(!prune_due(1_000, 1_000, 1_050));
+        assert!(prune_due(1_000, 1_050, 1_100));
+        assert!(prune_due(3, 3, 4), "a small keep prunes on every ping");
+        assert!(!prune_due(0, 10, 20), "keep 0 keeps everything");
     }
 }

@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 pub use delivery::{deliver_due, DeliveryReport};
 pub use event_volume::{scan_volumes, VOLUME_SCAN_JOB};
 pub use mail::{MailConfig, MailError, Mailer};
-pub use monitor::{watch, WatchReport};
+pub use monitor::{prune_ping_hours, watch, WatchReport, PING_HOURS_KEPT_DAYS};
 pub use month_close::{run_month_close, MONTH_CLOSE_JOB};
 pub use sla_scan::{scan, ScanReport};
 
@@ -80,6 +80,7 @@ impl Jobs {
                 config.holder.clone(),
                 stopped.clone(),
             )),
+            tokio::spawn(ping_hours_loop(store.clone(), stopped.clone())),
             tokio::spawn(month_close_loop(
                 store.clone(),
                 config.month_close_every,
@@ -147,6 +148,21 @@ async fn watch_loop(
             Err(e) => tracing::error!(error = %e, "heartbeat watch failed"),
         }
         if pause(every, &mut stopped).await {
+            return;
+        }
+    }
+}
+
+/// Hourly ping counts past their keeping time are dropped once an hour (by every
+/// instance: a second one finds nothing left to drop).
+async fn ping_hours_loop(store: Store, mut stopped: watch::Receiver<bool>) {
+    loop {
+        match prune_ping_hours(&store, tend_store::now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "dropped old hourly ping counts"),
+            Err(e) => tracing::error!(error = %e, "dropping old hourly ping counts failed"),
+        }
+        if pause(Duration::from_secs(3_600), &mut stopped).await {
             return;
         }
     }

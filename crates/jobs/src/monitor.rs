@@ -16,6 +16,21 @@ use tend_store::{Result, Store};
 /// Checks moved per transaction.
 const BATCH: i64 = 500;
 
+/// How long hourly ping counts are kept for reports: a year and a month, so a
+/// year-on-year report still finds last year's month. Older hours are dropped by
+/// [`prune_ping_hours`], which `tend serve` runs every hour.
+pub const PING_HOURS_KEPT_DAYS: i64 = 400;
+/// Hourly counts dropped per statement.
+const PRUNE_BATCH: i64 = 10_000;
+
+/// Drops the hourly ping counts older than [`PING_HOURS_KEPT_DAYS`] before `now`
+/// (UTC ms), so the table stays bounded however long checks keep pinging. Returns how
+/// many rows went.
+pub async fn prune_ping_hours(store: &Store, now: i64) -> Result<u64> {
+    let before = now - PING_HOURS_KEPT_DAYS * 24 * 3_600_000;
+    store.prune_ping_hours(before, PRUNE_BATCH).await
+}
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct WatchReport {
     /// Checks that turned late or down because a deadline passed.

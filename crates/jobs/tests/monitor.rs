@@ -180,3 +180,42 @@ async fn two_watchers_together_flip_and_alert_once() {
         other.close().await;
     }
 }
+
+#[tokio::test]
+async fn hourly_ping_counts_older_than_400_days_are_dropped_and_newer_ones_kept() {
+    const DAY: i64 = 24 * 60 * MINUTE_MS;
+    for (engine, db) in databases().await {
+        let store = db.open().await;
+        let check = lead_sync(&store).await;
+        let kept_days = tend_jobs::PING_HOURS_KEPT_DAYS;
+        ping(&store, &check, Signal::Success, T0 - (kept_days + 1) * DAY).await;
+        ping(&store, &check, Signal::Fail, T0 - (kept_days + 1) * DAY + 1).await;
+        ping(&store, &check, Signal::Success, T0 - (kept_days - 1) * DAY).await;
+        ping(&store, &check, Signal::Success, T0).await;
+        assert_eq!(store.check_ping_hours(check.id, 0).await.unwrap().len(), 3);
+
+        let dropped = tend_jobs::prune_ping_hours(&store, T0).await.unwrap();
+        assert_eq!(dropped, 1, "{engine}: the one hour past 400 days");
+        let hours = store.check_ping_hours(check.id, 0).await.unwrap();
+        let starts: Vec<i64> = hours.iter().map(|(hour, _, _)| *hour).collect();
+        assert!(
+            starts
+                .iter()
+                .all(|h| *h >= T0 - kept_days * DAY - 3_600_000),
+            "{engine}: {starts:?}"
+        );
+        assert_eq!(hours.len(), 2, "{engine}");
+        assert_eq!(
+            tend_jobs::prune_ping_hours(&store, T0).await.unwrap(),
+            0,
+            "{engine}: nothing left to drop"
+        );
+        // The pings themselves are a separate matter (kept per check, not per age).
+        let pings = store
+            .check_pings(check.id, PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(pings.total, 4, "{engine}");
+        store.close().await;
+    }
+}

@@ -66,6 +66,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0011_event_streams.sql"),
     },
     Migration {
+        version: 13,
+        name: "ping_write_indexes",
+        sqlite: include_str!("../migrations/sqlite/0013_ping_write_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0013_ping_write_indexes.sql"),
+    },
+    Migration {
         version: 14,
         name: "ledger_sums",
         sqlite: include_str!("../migrations/sqlite/0014_ledger_sums.sql"),

@@ -39,8 +39,9 @@ pub struct WebConfig {
 
 /// healthchecks.io's body limit, which scripts written for it expect.
 pub const DEFAULT_PING_BODY_LIMIT: usize = 100_000;
-/// How long the ping writer gathers a batch when few pings are waiting.
-pub const DEFAULT_PING_BATCH_WINDOW_MS: u64 = 2;
+/// How long the ping writer gathers a batch when few pings are waiting: not at all, the
+/// previous commit is the window (see `ping`).
+pub const DEFAULT_PING_BATCH_WINDOW_MS: u64 = 0;
 
 impl Default for WebConfig {
     fn default() -> Self {

@@ -3,10 +3,12 @@
 //! ("OK", "Created", "not found", "invalid url format") with the same status codes.
 //!
 //! Every 2xx follows a commit. Pings go to one writer task that takes every ping
-//! waiting (and, when few are waiting, those arriving within a short window) and stores
-//! them in one transaction; each request awaits its batch's commit through a oneshot
-//! channel. Under load a batch grows to what arrived during the previous commit, so
-//! the database sees a few large transactions instead of many small ones.
+//! waiting and stores them in one transaction (group commit); each request awaits its
+//! batch's commit through a oneshot channel. Under load a batch grows to what arrived
+//! during the previous commit, so the database sees a few large transactions instead
+//! of many small ones, and an idle server stores a lone ping at once. (A batch window
+//! can be configured to wait for more pings, but waiting only adds latency: the
+//! previous commit already is the window.)
 //!
 //! Request bodies are kept up to the configured limit (100 KB unless configured); the
 //! rest is read and dropped, never refused, and the limit is announced in the
@@ -54,10 +56,11 @@ pub struct PingWriter {
 }
 
 impl PingWriter {
-    /// Starts the writer task; it runs until every handle to the writer is dropped.
+    /// Starts the writer task; it runs until every handle to the writer is dropped. It
+    /// writes on a connection of its own (see [`Store::dedicated`]).
     pub fn start(store: Store, keep: i64, window: Duration) -> Self {
         let (queue, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(store, keep, window, rx));
+        tokio::spawn(write_batches(store.dedicated(), keep, window, rx));
         Self { queue }
     }
 
@@ -71,22 +74,35 @@ impl PingWriter {
 }
 
 async fn write_batches(store: Store, keep: i64, window: Duration, mut rx: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        let deadline = tokio::time::Instant::now() + window;
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    match tokio::time::timeout_at(deadline, rx.recv()).await {
-                        Ok(Some(job)) => batch.push(job),
-                        Ok(None) | Err(_) => break,
+        batch.push(first);
+        if window.is_zero() {
+            // Let handlers already running on this thread queue their pings first: a
+            // yield costs microseconds where a timer would cost a millisecond per batch.
+            tokio::task::yield_now().await;
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+        } else {
+            let deadline = tokio::time::Instant::now() + window;
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(mpsc::error::TryRecvError::Disconnected) => break,
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        match tokio::time::timeout_at(deadline, rx.recv()).await {
+                            Ok(Some(job)) => batch.push(job),
+                            Ok(None) | Err(_) => break,
+                        }
                     }
                 }
             }
         }
-        let (pings, replies): (Vec<IncomingPing>, Vec<_>) = batch.into_iter().unzip();
+        let (pings, replies): (Vec<IncomingPing>, Vec<_>) = batch.drain(..).unzip();
         match store.record_pings(&pings, keep).await {
             Ok(outcomes) => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
