@@ -4,11 +4,13 @@
 //! of instances can run them against one PostgreSQL: recurring runs are claimed per
 //! slot, outbox rows per lease.
 
+pub mod alerting;
 pub mod delivery;
 pub mod mail;
 pub mod monitor;
 pub mod month_close;
 pub mod sla_scan;
+pub mod webhook;
 
 use std::time::Duration;
 
@@ -16,11 +18,13 @@ use tend_store::Store;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use delivery::{deliver_due, DeliveryReport};
+pub use alerting::Alerting;
+pub use delivery::{deliver_due, deliver_due_by, DeliveryReport};
 pub use mail::{MailConfig, MailError, Mailer};
-pub use monitor::{watch, WatchReport};
+pub use monitor::{watch, watch_with, WatchReport};
 pub use month_close::{run_month_close, MONTH_CLOSE_JOB};
-pub use sla_scan::{scan, ScanReport};
+pub use sla_scan::{scan, scan_with, ScanReport};
+pub use webhook::{ChannelTargets, Notifier, WebhookTarget};
 
 #[derive(Debug, Clone)]
 pub struct JobsConfig {
@@ -38,6 +42,16 @@ pub struct JobsConfig {
     pub month_close_every: Duration,
     /// This instance's name in job slots (host and process id).
     pub holder: String,
+    /// Slack and webhook channels: which events each hears (routes, names only) and
+    /// their URLs and secrets (targets), from the configuration.
+    pub notify: NotifyConfig,
+}
+
+/// The configured Slack and webhook channels.
+#[derive(Debug, Clone, Default)]
+pub struct NotifyConfig {
+    pub routes: Vec<tend_domain::notify::Route>,
+    pub targets: ChannelTargets,
 }
 
 /// The running jobs; [`Jobs::stop`] ends them after the work in hand.
@@ -55,17 +69,26 @@ impl Jobs {
                 "no smtp_url set: email stays in the outbox until a mail server is configured"
             );
         }
+        let notifier = if config.notify.targets.is_empty() {
+            None
+        } else {
+            Some(Notifier::new(config.notify.targets.clone())?)
+        };
+        let alerting = Alerting {
+            public_url: config.public_url.clone(),
+            routes: config.notify.routes.clone(),
+        };
         let (stop, stopped) = watch::channel(false);
         let tasks = vec![
             tokio::spawn(delivery_loop(
                 store.clone(),
-                mailer,
+                (mailer, notifier),
                 config.deliver_every,
                 stopped.clone(),
             )),
             tokio::spawn(watch_loop(
                 store.clone(),
-                config.public_url.clone(),
+                alerting,
                 config.watch_every,
                 stopped.clone(),
             )),
@@ -98,12 +121,12 @@ async fn pause(every: Duration, stopped: &mut watch::Receiver<bool>) -> bool {
 
 async fn delivery_loop(
     store: Store,
-    mailer: Option<Mailer>,
+    (mailer, notifier): (Option<Mailer>, Option<Notifier>),
     every: Duration,
     mut stopped: watch::Receiver<bool>,
 ) {
     loop {
-        match deliver_due(&store, mailer.as_ref()).await {
+        match deliver_due_by(&store, mailer.as_ref(), notifier.as_ref()).await {
             Ok(r) if r != DeliveryReport::default() => {
                 tracing::info!(
                     sent = r.sent,
@@ -125,12 +148,12 @@ async fn delivery_loop(
 /// instances share the work instead of doing it twice.
 async fn watch_loop(
     store: Store,
-    public_url: String,
+    alerting: Alerting,
     every: Duration,
     mut stopped: watch::Receiver<bool>,
 ) {
     loop {
-        match watch(&store, tend_store::now_ms(), &public_url).await {
+        match watch_with(&store, tend_store::now_ms(), &alerting).await {
             Ok(r) if r != WatchReport::default() => tracing::info!(%r, "heartbeat watch"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "heartbeat watch failed"),
@@ -153,7 +176,11 @@ async fn sla_loop(store: Store, config: JobsConfig, mut stopped: watch::Receiver
             .await
         {
             Ok(true) => {
-                let outcome = match scan(&store, now, &config.public_url).await {
+                let alerting = Alerting {
+                    public_url: config.public_url.clone(),
+                    routes: config.notify.routes.clone(),
+                };
+                let outcome = match scan_with(&store, now, &alerting).await {
                     Ok(report) => {
                         if report.warnings + report.breaches > 0 {
                             tracing::info!(%report, "SLA scan");

@@ -16,6 +16,7 @@ pub mod error;
 pub mod export;
 pub mod hours;
 pub mod job_slots;
+pub mod maintenance;
 pub mod messages;
 pub mod migrate;
 pub mod outbox;

@@ -59,6 +59,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_ticket_events_clock_index.sql"),
         postgres: include_str!("../migrations/postgres/0009_ticket_events_clock_index.sql"),
     },
+    Migration {
+        version: 12,
+        name: "maintenance_and_recovery",
+        sqlite: include_str!("../migrations/sqlite/0012_maintenance_and_recovery.sql"),
+        postgres: include_str!("../migrations/postgres/0012_maintenance_and_recovery.sql"),
+    },
 ];
 
 /// What a migration run did, for the CLI and the start-up log.
