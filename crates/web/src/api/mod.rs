@@ -15,6 +15,7 @@ mod contacts;
 mod contracts;
 mod holidays;
 mod hours;
+mod maintenance;
 mod messages;
 pub mod openapi;
 mod outbox;
@@ -118,6 +119,7 @@ pub fn routes() -> Router<AppState> {
         .route("/month-close", post(hours::month_close))
         .merge(changes::routes())
         .merge(checks::routes())
+        .merge(maintenance::routes())
         .route("/backlog", get(backlog::list))
         .route("/attainment", get(attainment::get))
         .route(
