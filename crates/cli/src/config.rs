@@ -404,6 +404,18 @@ impl Config {
         Ok(out)
     }
 
+    /// The digest hour, checked (0–23).
+    pub fn digest_hour(&self) -> Result<i8, Failure> {
+        let h = self.settings.digest_hour;
+        if (0..=23).contains(&h) {
+            Ok(h as i8)
+        } else {
+            Err(Failure::new(format!(
+                "digest_hour: {h} is not an hour of the day (0-23)"
+            )))
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         tend_store::is_postgres_url(&self.database_url())
     }

@@ -24,6 +24,7 @@ pub fn jobs_config(config: &Config) -> Result<JobsConfig, Failure> {
             std::process::id()
         ),
         notify: config.notify()?,
+        digest_hour: config.digest_hour()?,
     })
 }
 

@@ -16,6 +16,7 @@ pub mod contact;
 pub mod contract;
 pub mod delivery;
 pub mod dependency;
+pub mod digest;
 pub mod email;
 pub mod field_errors;
 pub mod forecast;

@@ -6,6 +6,7 @@
 
 pub mod alerting;
 pub mod delivery;
+pub mod digest;
 pub mod mail;
 pub mod monitor;
 pub mod month_close;
@@ -20,6 +21,7 @@ use tokio::task::JoinHandle;
 
 pub use alerting::Alerting;
 pub use delivery::{deliver_due, deliver_due_by, DeliveryReport};
+pub use digest::{run_digest, DigestReport, DIGEST_JOB};
 pub use mail::{MailConfig, MailError, Mailer};
 pub use monitor::{watch, watch_with, WatchReport};
 pub use month_close::{run_month_close, MONTH_CLOSE_JOB};
@@ -45,6 +47,8 @@ pub struct JobsConfig {
     /// Slack and webhook channels: which events each hears (routes, names only) and
     /// their URLs and secrets (targets), from the configuration.
     pub notify: NotifyConfig,
+    /// The local hour (0–23, each user's timezone) the daily digest goes out.
+    pub digest_hour: i8,
 }
 
 /// The configured Slack and webhook channels.
@@ -95,6 +99,13 @@ impl Jobs {
             tokio::spawn(month_close_loop(
                 store.clone(),
                 config.month_close_every,
+                config.holder.clone(),
+                stopped.clone(),
+            )),
+            tokio::spawn(digest_loop(
+                store.clone(),
+                config.public_url.clone(),
+                config.digest_hour,
                 config.holder.clone(),
                 stopped.clone(),
             )),
@@ -159,6 +170,53 @@ async fn watch_loop(
             Err(e) => tracing::error!(error = %e, "heartbeat watch failed"),
         }
         if pause(every, &mut stopped).await {
+            return;
+        }
+    }
+}
+
+/// How often the digest job looks for users whose morning it is (one slot each).
+const DIGEST_EVERY_MS: i64 = 5 * 60 * 1000;
+
+async fn digest_loop(
+    store: Store,
+    public_url: String,
+    hour: i8,
+    holder: String,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        let now = jiff::Timestamp::now();
+        let slot = now.as_millisecond() / DIGEST_EVERY_MS;
+        match store
+            .claim_job_slot(DIGEST_JOB, slot, &holder, now.as_millisecond())
+            .await
+        {
+            Ok(true) => {
+                let outcome = match run_digest(&store, now, hour, &public_url).await {
+                    Ok(report) => {
+                        if report.queued > 0 {
+                            tracing::info!(%report, "daily digest");
+                        }
+                        report.to_string()
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "daily digest failed");
+                        format!("failed: {e}")
+                    }
+                };
+                if let Err(e) = store
+                    .finish_job_slot(DIGEST_JOB, slot, &outcome, tend_store::now_ms())
+                    .await
+                {
+                    tracing::error!(error = %e, "could not record the digest's outcome");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "could not claim the daily digest"),
+        }
+        let next = (slot + 1) * DIGEST_EVERY_MS - jiff::Timestamp::now().as_millisecond();
+        if pause(Duration::from_millis(next.max(10) as u64), &mut stopped).await {
             return;
         }
     }

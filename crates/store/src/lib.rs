@@ -12,6 +12,7 @@ pub mod checks;
 pub mod clients;
 pub mod contacts;
 pub mod contracts;
+pub mod digest;
 pub mod error;
 pub mod export;
 pub mod hours;
