@@ -175,6 +175,7 @@ struct CheckPage {
     flips: Vec<FlipRow>,
     prev_link: String,
     next_link: String,
+    resolves_on_recovery: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -214,7 +215,9 @@ pub async fn show(
         pings.page.saturating_sub(1).max(1)
     );
     let next_link = format!("/checks/{uuid}?page={}", pings.page + 1);
+    let resolves_on_recovery = state.store.resolves_on_recovery(&check.uuid).await?;
     render(&CheckPage {
+        resolves_on_recovery,
         nav: Nav::new(&staff, "checks"),
         grace: format_interval(check.grace_ms),
         ping_path: format!("/ping/{}", check.uuid),

@@ -12,6 +12,7 @@ mod error;
 mod holidays;
 mod hours;
 mod login;
+mod maintenance;
 mod outbox;
 mod plans;
 mod releases;
@@ -98,6 +99,7 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox/{id}/retry", post(outbox::retry))
         .merge(releases::routes())
         .merge(checks::routes())
+        .merge(maintenance::routes())
         .route("/plans", get(plans::list))
         .route("/sla", get(attainment::show))
         .route("/clients/{slug}/holidays/import", post(holidays::preview))
