@@ -627,3 +627,32 @@ async fn recovery_resolves_the_ticket_only_when_the_check_says_so() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn an_sla_breach_reaches_the_channels_that_hear_it_once_per_breach() {
+    for (engine, db) in databases().await {
+        let store = db.open().await;
+        let number = growth_client_with_p1_ticket(&store).await;
+        let late = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 30);
+        let a = alerting(&["sla.breach"]);
+        let report = tend_jobs::scan_with(&store, late, &a).await.unwrap();
+        assert!(report.breaches >= 1, "{engine}: {report}");
+        let messages = store.ticket_outbox(number).await.unwrap();
+        let hooks: Vec<&OutboxMessage> =
+            messages.iter().filter(|m| m.channel == "webhook").collect();
+        let slack = messages.iter().filter(|m| m.channel == "slack").count();
+        // Warnings go by email only; each breach once to each channel.
+        assert_eq!(hooks.len(), report.breaches, "{engine}");
+        assert_eq!(slack, report.breaches, "{engine}");
+        let event: serde_json::Value = serde_json::from_str(&hooks[0].body).unwrap();
+        assert_eq!(event["event"], "sla.breach");
+        assert_eq!(event["url"], format!("{URL}/tickets/{number}"));
+        // A second scan finds nothing new.
+        tend_jobs::scan_with(&store, late, &a).await.unwrap();
+        assert_eq!(
+            store.ticket_outbox(number).await.unwrap().len(),
+            messages.len()
+        );
+        store.close().await;
+    }
+}
