@@ -38,3 +38,5 @@ ALTER TABLE checks ADD COLUMN resolve_on_recovery INTEGER NOT NULL DEFAULT 0;
 -- A down alert silenced by a maintenance window: when it was held back. The watcher
 -- alerts then if the check is still down once no window covers it.
 ALTER TABLE checks ADD COLUMN alert_held_at INTEGER;
+-- The watcher looks for held alerts every pass: only the few held rows are indexed.
+CREATE INDEX checks_alert_held ON checks (alert_held_at) WHERE alert_held_at IS NOT NULL;
