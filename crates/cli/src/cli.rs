@@ -127,6 +127,9 @@ Examples:
     /// Heartbeat checks: add, list, pause, resume
     #[command(subcommand)]
     Check(CheckCommand),
+    /// Maintenance windows that hold back check alerts: add, list, end
+    #[command(subcommand)]
+    Maintenance(MaintenanceCommand),
     /// Record a ping for a check, as its ping URL would: a quick test
     #[command(after_help = "\
 Examples:
@@ -723,6 +726,82 @@ Examples:
         /// Check every row and print what would be added, writing nothing
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Whether the check's recovery resolves its monitoring ticket (default off)
+    #[command(after_help = "\
+Examples:
+  tend check resolve-on-recovery 5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278 on")]
+    ResolveOnRecovery {
+        /// The check's UUID
+        uuid: String,
+        /// on or off
+        #[arg(value_parser = ["on", "off"])]
+        setting: String,
+    },
+}
+
+// Parsed once per run: the size of the `add` variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum MaintenanceCommand {
+    /// Add a window: once (--starts/--ends), weekly (--days/--from/--until) or cron
+    /// (--cron/--duration); wall-clock times in --tz (default UTC)
+    #[command(after_help = "\
+Examples:
+  tend maintenance add --client acme --once --starts 2026-11-22T01:00 --ends 2026-11-22T03:00 --tz Europe/Berlin
+  tend maintenance add --client acme --days sat,sun --from 22:00 --until 02:00 --tz America/Chicago
+  tend maintenance add --client acme --check 5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278 --cron \"0 2 * * 6\" --duration 2h")]
+    Add {
+        /// The client's slug
+        #[arg(long)]
+        client: String,
+        /// A check's UUID (repeat for several); none: every check of the client
+        #[arg(long = "check")]
+        checks: Vec<String>,
+        /// A one-off window (the default when --starts is given)
+        #[arg(long)]
+        once: bool,
+        /// Start of a one-off window: 2026-11-22T01:00 (in --tz) or an RFC 3339 instant
+        #[arg(long)]
+        starts: Option<String>,
+        /// End of a one-off window
+        #[arg(long)]
+        ends: Option<String>,
+        /// Weekdays of a weekly window: sat,sun or mon-fri or daily
+        #[arg(long)]
+        days: Option<String>,
+        /// Start time of a weekly window, 22:00
+        #[arg(long)]
+        from: Option<String>,
+        /// End time of a weekly window, 02:00 (before --from: runs past midnight)
+        #[arg(long)]
+        until: Option<String>,
+        /// A cron expression: the window opens each time it fires
+        #[arg(long)]
+        cron: Option<String>,
+        /// How long a cron window stays open: 2h
+        #[arg(long)]
+        duration: Option<String>,
+        /// IANA timezone of the times (default UTC)
+        #[arg(long, value_name = "ZONE")]
+        tz: Option<String>,
+        /// Why (shown in lists and the audit log)
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// List windows, newest first
+    List {
+        /// Only this client's windows (by slug)
+        #[arg(long)]
+        client: Option<String>,
+        /// Include windows that have ended
+        #[arg(long)]
+        ended: bool,
+    },
+    /// End a window now; alerts it held back for checks still down go out
+    End {
+        /// The window's id (from `tend maintenance list`)
+        id: i64,
     },
 }
 

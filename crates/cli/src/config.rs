@@ -12,7 +12,7 @@ use crate::failure::Failure;
 
 /// The keys, as written in `tend.toml` (the environment variable is `TEND_` + the key in
 /// capitals, the flag is `--` + the key with hyphens).
-pub const KEYS: [&str; 13] = [
+pub const KEYS: [&str; 14] = [
     "listen",
     "data_dir",
     "database_url",
@@ -26,6 +26,7 @@ pub const KEYS: [&str; 13] = [
     "sla_scan_seconds",
     "ping_body_limit",
     "pings_kept",
+    "digest_hour",
 ];
 
 const DEFAULT_CONFIG_FILE: &str = "tend.toml";
@@ -88,6 +89,70 @@ pub struct Settings {
     pub ping_body_limit: usize,
     /// Pings kept per check; older ones leave only their hourly counts.
     pub pings_kept: i64,
+    /// The local hour (0–23, in each user's timezone) the daily digest is sent.
+    pub digest_hour: i64,
+    /// Slack and webhook channels: `[notify.slack.<name>]`, `[notify.webhook.<name>]`,
+    /// or `TEND_NOTIFY__SLACK__<NAME>__URL=…` in the environment.
+    #[serde(default)]
+    pub notify: NotifySettings,
+}
+
+/// The `[notify]` tables. URLs and secrets live here only, never in the database.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    #[serde(default)]
+    pub slack: std::collections::BTreeMap<String, SlackChannel>,
+    #[serde(default)]
+    pub webhook: std::collections::BTreeMap<String, WebhookChannel>,
+}
+
+/// A Slack incoming webhook.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackChannel {
+    /// `https://hooks.slack.com/services/…` (a secret).
+    pub url: String,
+    /// Events it hears (`check.down`, `check.*`, `sla.breach`); empty for all.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// Client slugs it hears about; empty for all.
+    #[serde(default)]
+    pub clients: Vec<String>,
+}
+
+/// A generic webhook, signed with HMAC-SHA256.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookChannel {
+    pub url: String,
+    /// The shared signing secret (at least 16 characters).
+    pub secret: String,
+    #[serde(default)]
+    pub events: Vec<String>,
+    #[serde(default)]
+    pub clients: Vec<String>,
+}
+
+impl std::fmt::Debug for SlackChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackChannel")
+            .field("url", &"***")
+            .field("events", &self.events)
+            .field("clients", &self.clients)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for WebhookChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookChannel")
+            .field("url", &"***")
+            .field("secret", &"***")
+            .field("events", &self.events)
+            .field("clients", &self.clients)
+            .finish()
+    }
 }
 
 impl Default for Settings {
@@ -106,6 +171,8 @@ impl Default for Settings {
             sla_scan_seconds: 30,
             ping_body_limit: tend_web::DEFAULT_PING_BODY_LIMIT,
             pings_kept: tend_store::checks::DEFAULT_PINGS_KEPT,
+            digest_hour: 8,
+            notify: NotifySettings::default(),
         }
     }
 }
@@ -223,6 +290,15 @@ impl Config {
                 spell: as_env_var,
                 inner: Env::prefixed("TEND_").only(&KEYS),
             })
+            // Channels from the environment: TEND_NOTIFY__SLACK__OPS__URL=… is
+            // notify.slack.ops.url.
+            .merge(Named {
+                name: FROM_ENV,
+                spell: as_env_var,
+                inner: Env::prefixed("TEND_NOTIFY__")
+                    .split("__")
+                    .map(|k| format!("notify.{k}").into()),
+            })
             .merge(Named {
                 name: FROM_FLAG,
                 spell: as_flag,
@@ -276,6 +352,68 @@ impl Config {
     pub fn sla_warn(&self) -> Result<tend_domain::sla_clock::WarnShare, Failure> {
         tend_domain::sla_clock::WarnShare::percent(self.settings.sla_warn_percent)
             .map_err(|e| Failure::new(format!("sla_warn_percent: {e}")))
+    }
+
+    /// The Slack and webhook channels, checked: routes (names and subscriptions) and
+    /// targets (URLs and secrets).
+    pub fn notify(&self) -> Result<tend_jobs::NotifyConfig, Failure> {
+        use tend_domain::notify::{ChannelKind, Route};
+        let n = &self.settings.notify;
+        let mut out = tend_jobs::NotifyConfig::default();
+        let url_ok = |key: String, url: &str| -> Result<String, Failure> {
+            let url = url.trim();
+            if url.starts_with("https://") || url.starts_with("http://") {
+                Ok(url.to_string())
+            } else {
+                Err(Failure::new(format!(
+                    "{key}.url: must be an http:// or https:// URL"
+                )))
+            }
+        };
+        for (name, c) in &n.slack {
+            let url = url_ok(format!("notify.slack.{name}"), &c.url)?;
+            out.targets.slack.insert(name.clone(), url);
+            out.routes.push(Route {
+                kind: ChannelKind::Slack,
+                name: name.clone(),
+                events: c.events.clone(),
+                clients: c.clients.clone(),
+            });
+        }
+        for (name, c) in &n.webhook {
+            let url = url_ok(format!("notify.webhook.{name}"), &c.url)?;
+            if c.secret.trim().chars().count() < 16 {
+                return Err(Failure::new(format!(
+                    "notify.webhook.{name}.secret: must be at least 16 characters"
+                )));
+            }
+            out.targets.webhook.insert(
+                name.clone(),
+                tend_jobs::WebhookTarget {
+                    url,
+                    secret: c.secret.trim().to_string(),
+                },
+            );
+            out.routes.push(Route {
+                kind: ChannelKind::Webhook,
+                name: name.clone(),
+                events: c.events.clone(),
+                clients: c.clients.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The digest hour, checked (0–23).
+    pub fn digest_hour(&self) -> Result<i8, Failure> {
+        let h = self.settings.digest_hour;
+        if (0..=23).contains(&h) {
+            Ok(h as i8)
+        } else {
+            Err(Failure::new(format!(
+                "digest_hour: {h} is not an hour of the day (0-23)"
+            )))
+        }
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -381,6 +519,11 @@ impl Config {
                 s.pings_kept.to_string(),
                 self.source("pings_kept"),
             ),
+            (
+                "digest_hour",
+                s.digest_hour.to_string(),
+                self.source("digest_hour"),
+            ),
         ];
         let width = lines
             .iter()
@@ -393,6 +536,28 @@ impl Config {
         for (key, value, source) in lines {
             let line = format!("{key} = {value}");
             out.push_str(&format!("{line:<width$}  # {source}\n"));
+        }
+        // Channel URLs and secrets are secrets: only the names and subscriptions show.
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "all".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        for (name, c) in &s.notify.slack {
+            out.push_str(&format!(
+                "# notify.slack.{name}: url set, events: {}, clients: {}\n",
+                list(&c.events),
+                list(&c.clients)
+            ));
+        }
+        for (name, c) in &s.notify.webhook {
+            out.push_str(&format!(
+                "# notify.webhook.{name}: url and secret set, events: {}, clients: {}\n",
+                list(&c.events),
+                list(&c.clients)
+            ));
         }
         out
     }

@@ -11,6 +11,7 @@ mod failure;
 mod holidays;
 mod hours;
 mod logging;
+mod maintenance;
 mod outbox;
 mod password;
 mod plans;
@@ -28,8 +29,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{
-    CheckCommand, Cli, ClientCommand, Command, OutboxCommand, PlanCommand, ReleaseCommand,
-    SlaCommand, TicketCommand, TokenCommand, UserCommand,
+    CheckCommand, Cli, ClientCommand, Command, MaintenanceCommand, OutboxCommand, PlanCommand,
+    ReleaseCommand, SlaCommand, TicketCommand, TokenCommand, UserCommand,
 };
 use crate::config::Config;
 use crate::failure::Failure;
@@ -281,6 +282,7 @@ async fn with_store(command: Command, store: &tend_store::Store) -> Result<Strin
         }
         Command::Ticket(TicketCommand::Change(args)) => releases::change(store, args).await,
         Command::Release(command) => release(store, command).await,
+        Command::Maintenance(command) => maintenance_command(store, command).await,
         Command::Backlog {
             client,
             breaching_within,
@@ -402,6 +404,58 @@ async fn check(
             .await
         }
         CheckCommand::Relearn { uuid } => checks::relearn(store, &uuid).await,
+        CheckCommand::ResolveOnRecovery { uuid, setting } => {
+            maintenance::resolve_on_recovery(store, &uuid, setting == "on").await
+        }
+    }
+}
+
+async fn maintenance_command(
+    store: &tend_store::Store,
+    command: MaintenanceCommand,
+) -> Result<String, Failure> {
+    match command {
+        MaintenanceCommand::Add {
+            client,
+            checks,
+            once,
+            starts,
+            ends,
+            days,
+            from,
+            until,
+            cron,
+            duration,
+            tz,
+            reason,
+        } => {
+            let kind = if once || starts.is_some() || ends.is_some() {
+                "once"
+            } else if cron.is_some() {
+                "cron"
+            } else {
+                "weekly"
+            };
+            let draft = tend_domain::maintenance::WindowDraft {
+                client,
+                checks,
+                kind: kind.into(),
+                starts: starts.unwrap_or_default(),
+                ends: ends.unwrap_or_default(),
+                days: days.unwrap_or_default(),
+                from: from.unwrap_or_default(),
+                until: until.unwrap_or_default(),
+                cron: cron.unwrap_or_default(),
+                duration: duration.unwrap_or_default(),
+                timezone: tz.unwrap_or_default(),
+                reason: reason.unwrap_or_default(),
+            };
+            maintenance::add(store, draft).await
+        }
+        MaintenanceCommand::List { client, ended } => {
+            maintenance::list(store, client.as_deref(), ended).await
+        }
+        MaintenanceCommand::End { id } => maintenance::end(store, id).await,
     }
 }
 

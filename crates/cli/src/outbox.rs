@@ -1,6 +1,6 @@
 //! `tend sla scan` and `tend outbox …`: the background jobs, run by hand.
 
-use tend_jobs::{JobsConfig, MailConfig, Mailer};
+use tend_jobs::{JobsConfig, MailConfig, Mailer, Notifier};
 use tend_store::outbox::OutboxView;
 use tend_store::{Actor, Store};
 
@@ -9,9 +9,9 @@ use crate::failure::{Failure, NotFoundAs};
 use crate::table::Table;
 
 /// The jobs' settings from the configuration.
-pub fn jobs_config(config: &Config) -> JobsConfig {
+pub fn jobs_config(config: &Config) -> Result<JobsConfig, Failure> {
     let s = &config.settings;
-    JobsConfig {
+    Ok(JobsConfig {
         mail: mail_config(config),
         public_url: config.public_url(),
         sla_scan_every: std::time::Duration::from_secs(s.sla_scan_seconds.max(1)),
@@ -24,7 +24,9 @@ pub fn jobs_config(config: &Config) -> JobsConfig {
             std::env::var("HOSTNAME").unwrap_or_else(|_| "tend".into()),
             std::process::id()
         ),
-    }
+        notify: config.notify()?,
+        digest_hour: config.digest_hour()?,
+    })
 }
 
 fn mail_config(config: &Config) -> Option<MailConfig> {
@@ -36,18 +38,33 @@ fn mail_config(config: &Config) -> Option<MailConfig> {
 }
 
 pub async fn scan(config: &Config, store: &Store) -> Result<String, Failure> {
-    let report = tend_jobs::scan(store, jiff::Timestamp::now(), &config.public_url()).await?;
+    let alerting = tend_jobs::Alerting {
+        public_url: config.public_url(),
+        routes: config.notify()?.routes,
+    };
+    let report = tend_jobs::scan_with(store, jiff::Timestamp::now(), &alerting).await?;
     Ok(format!("SLA scan: {report}.\n"))
 }
 
 pub async fn deliver(config: &Config, store: &Store) -> Result<String, Failure> {
-    let Some(mail) = mail_config(config) else {
+    let notify = config.notify()?;
+    let mail = mail_config(config);
+    if mail.is_none() && notify.targets.is_empty() {
         return Err(Failure::new(
             "smtp_url: no mail server configured (set TEND_SMTP_URL or smtp_url in tend.toml)",
         ));
+    }
+    let mailer = mail
+        .as_ref()
+        .map(Mailer::new)
+        .transpose()
+        .map_err(|e| Failure::new(e.to_string()))?;
+    let notifier = if notify.targets.is_empty() {
+        None
+    } else {
+        Some(Notifier::new(notify.targets).map_err(|e| Failure::new(e.to_string()))?)
     };
-    let mailer = Mailer::new(&mail).map_err(|e| Failure::new(e.to_string()))?;
-    let r = tend_jobs::deliver_due(store, Some(&mailer)).await?;
+    let r = tend_jobs::deliver_due_by(store, mailer.as_ref(), notifier.as_ref()).await?;
     Ok(format!(
         "Sent {}, {} waiting to be retried, {} failed.\n",
         r.sent, r.retrying, r.failed

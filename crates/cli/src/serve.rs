@@ -45,7 +45,7 @@ pub async fn run(config: &Config, with_demo: bool, with_jobs: bool) -> Result<()
     state.metrics.mark_started();
     let jobs = if with_jobs {
         Some(
-            tend_jobs::Jobs::start(store.clone(), crate::outbox::jobs_config(config))
+            tend_jobs::Jobs::start(store.clone(), crate::outbox::jobs_config(config)?)
                 .map_err(|e| Failure::new(e.to_string()))?,
         )
     } else {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use tend_store::{Result, Store};
 use tokio::sync::watch;
 
+use crate::alerting::Alerting;
 use crate::monitor::{alert_pending, WatchReport};
 
 /// The job's name in `job_slots`.
@@ -19,18 +20,27 @@ pub const VOLUME_SCAN_JOB: &str = "event-volume-scan";
 
 /// One scan as of `now` (UTC ms): streams flipped, tickets touched, emails queued.
 pub async fn scan_volumes(store: &Store, now: i64, public_url: &str) -> Result<WatchReport> {
+    scan_volumes_with(store, now, &Alerting::email_only(public_url)).await
+}
+
+/// [`scan_volumes`], also telling the Slack and webhook channels that hear each alert.
+pub async fn scan_volumes_with(
+    store: &Store,
+    now: i64,
+    alerting: &Alerting,
+) -> Result<WatchReport> {
     let flips = store.scan_event_volumes(now).await?;
     let mut report = WatchReport {
         flipped: flips.len(),
         ..WatchReport::default()
     };
-    alert_pending(store, now, public_url, &mut report).await?;
+    alert_pending(store, now, alerting, &mut report).await?;
     Ok(report)
 }
 
 pub(crate) async fn volume_loop(
     store: Store,
-    public_url: String,
+    alerting: Alerting,
     every: Duration,
     holder: String,
     mut stopped: watch::Receiver<bool>,
@@ -44,7 +54,7 @@ pub(crate) async fn volume_loop(
             .await
         {
             Ok(true) => {
-                let outcome = match scan_volumes(&store, now, &public_url).await {
+                let outcome = match scan_volumes_with(&store, now, &alerting).await {
                     Ok(report) => {
                         if report != WatchReport::default() {
                             tracing::info!(%report, "event volume scan");

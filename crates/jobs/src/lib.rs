@@ -4,12 +4,15 @@
 //! of instances can run them against one PostgreSQL: recurring runs are claimed per
 //! slot, outbox rows per lease.
 
+pub mod alerting;
 pub mod delivery;
+pub mod digest;
 pub mod event_volume;
 pub mod mail;
 pub mod monitor;
 pub mod month_close;
 pub mod sla_scan;
+pub mod webhook;
 
 use std::time::Duration;
 
@@ -17,12 +20,15 @@ use tend_store::Store;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use delivery::{deliver_due, DeliveryReport};
+pub use alerting::Alerting;
+pub use delivery::{deliver_due, deliver_due_by, DeliveryReport};
+pub use digest::{run_digest, DigestReport, DIGEST_JOB};
 pub use event_volume::{scan_volumes, VOLUME_SCAN_JOB};
 pub use mail::{MailConfig, MailError, Mailer};
-pub use monitor::{prune_ping_hours, watch, WatchReport, PING_HOURS_KEPT_DAYS};
+pub use monitor::{prune_ping_hours, watch, watch_with, WatchReport, PING_HOURS_KEPT_DAYS};
 pub use month_close::{run_month_close, MONTH_CLOSE_JOB};
-pub use sla_scan::{scan, ScanReport};
+pub use sla_scan::{scan, scan_with, ScanReport};
+pub use webhook::{ChannelTargets, Notifier, WebhookTarget};
 
 #[derive(Debug, Clone)]
 pub struct JobsConfig {
@@ -42,6 +48,18 @@ pub struct JobsConfig {
     pub volume_scan_every: Duration,
     /// This instance's name in job slots (host and process id).
     pub holder: String,
+    /// Slack and webhook channels: which events each hears (routes, names only) and
+    /// their URLs and secrets (targets), from the configuration.
+    pub notify: NotifyConfig,
+    /// The local hour (0–23, each user's timezone) the daily digest goes out.
+    pub digest_hour: i8,
+}
+
+/// The configured Slack and webhook channels.
+#[derive(Debug, Clone, Default)]
+pub struct NotifyConfig {
+    pub routes: Vec<tend_domain::notify::Route>,
+    pub targets: ChannelTargets,
 }
 
 /// The running jobs; [`Jobs::stop`] ends them after the work in hand.
@@ -59,23 +77,35 @@ impl Jobs {
                 "no smtp_url set: email stays in the outbox until a mail server is configured"
             );
         }
+        let notifier = if config.notify.targets.is_empty() {
+            None
+        } else {
+            Some(Notifier::new(config.notify.targets.clone())?)
+        };
+        let alerting = Alerting {
+            public_url: config.public_url.clone(),
+            routes: config.notify.routes.clone(),
+        };
         let (stop, stopped) = watch::channel(false);
         let tasks = vec![
             tokio::spawn(delivery_loop(
                 store.clone(),
-                mailer,
+                (mailer, notifier),
                 config.deliver_every,
                 stopped.clone(),
             )),
             tokio::spawn(watch_loop(
                 store.clone(),
-                config.public_url.clone(),
+                alerting,
                 config.watch_every,
                 stopped.clone(),
             )),
             tokio::spawn(event_volume::volume_loop(
                 store.clone(),
-                config.public_url.clone(),
+                Alerting {
+                    public_url: config.public_url.clone(),
+                    routes: config.notify.routes.clone(),
+                },
                 config.volume_scan_every,
                 config.holder.clone(),
                 stopped.clone(),
@@ -84,6 +114,13 @@ impl Jobs {
             tokio::spawn(month_close_loop(
                 store.clone(),
                 config.month_close_every,
+                config.holder.clone(),
+                stopped.clone(),
+            )),
+            tokio::spawn(digest_loop(
+                store.clone(),
+                config.public_url.clone(),
+                config.digest_hour,
                 config.holder.clone(),
                 stopped.clone(),
             )),
@@ -110,12 +147,12 @@ pub(crate) async fn pause(every: Duration, stopped: &mut watch::Receiver<bool>) 
 
 async fn delivery_loop(
     store: Store,
-    mailer: Option<Mailer>,
+    (mailer, notifier): (Option<Mailer>, Option<Notifier>),
     every: Duration,
     mut stopped: watch::Receiver<bool>,
 ) {
     loop {
-        match deliver_due(&store, mailer.as_ref()).await {
+        match deliver_due_by(&store, mailer.as_ref(), notifier.as_ref()).await {
             Ok(r) if r != DeliveryReport::default() => {
                 tracing::info!(
                     sent = r.sent,
@@ -137,12 +174,12 @@ async fn delivery_loop(
 /// instances share the work instead of doing it twice.
 async fn watch_loop(
     store: Store,
-    public_url: String,
+    alerting: Alerting,
     every: Duration,
     mut stopped: watch::Receiver<bool>,
 ) {
     loop {
-        match watch(&store, tend_store::now_ms(), &public_url).await {
+        match watch_with(&store, tend_store::now_ms(), &alerting).await {
             Ok(r) if r != WatchReport::default() => tracing::info!(%r, "heartbeat watch"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "heartbeat watch failed"),
@@ -168,6 +205,53 @@ async fn ping_hours_loop(store: Store, mut stopped: watch::Receiver<bool>) {
     }
 }
 
+/// How often the digest job looks for users whose morning it is (one slot each).
+const DIGEST_EVERY_MS: i64 = 5 * 60 * 1000;
+
+async fn digest_loop(
+    store: Store,
+    public_url: String,
+    hour: i8,
+    holder: String,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        let now = jiff::Timestamp::now();
+        let slot = now.as_millisecond() / DIGEST_EVERY_MS;
+        match store
+            .claim_job_slot(DIGEST_JOB, slot, &holder, now.as_millisecond())
+            .await
+        {
+            Ok(true) => {
+                let outcome = match run_digest(&store, now, hour, &public_url).await {
+                    Ok(report) => {
+                        if report.queued > 0 {
+                            tracing::info!(%report, "daily digest");
+                        }
+                        report.to_string()
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "daily digest failed");
+                        format!("failed: {e}")
+                    }
+                };
+                if let Err(e) = store
+                    .finish_job_slot(DIGEST_JOB, slot, &outcome, tend_store::now_ms())
+                    .await
+                {
+                    tracing::error!(error = %e, "could not record the digest's outcome");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "could not claim the daily digest"),
+        }
+        let next = (slot + 1) * DIGEST_EVERY_MS - jiff::Timestamp::now().as_millisecond();
+        if pause(Duration::from_millis(next.max(10) as u64), &mut stopped).await {
+            return;
+        }
+    }
+}
+
 const SLA_JOB: &str = "sla-scan";
 
 async fn sla_loop(store: Store, config: JobsConfig, mut stopped: watch::Receiver<bool>) {
@@ -180,7 +264,11 @@ async fn sla_loop(store: Store, config: JobsConfig, mut stopped: watch::Receiver
             .await
         {
             Ok(true) => {
-                let outcome = match scan(&store, now, &config.public_url).await {
+                let alerting = Alerting {
+                    public_url: config.public_url.clone(),
+                    routes: config.notify.routes.clone(),
+                };
+                let outcome = match scan_with(&store, now, &alerting).await {
                     Ok(report) => {
                         if report.warnings + report.breaches > 0 {
                             tracing::info!(%report, "SLA scan");

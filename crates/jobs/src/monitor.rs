@@ -6,12 +6,17 @@
 //! Two instances can watch one PostgreSQL: due checks are claimed with
 //! `FOR UPDATE SKIP LOCKED`, and a flip is handled by whichever instance marks it first.
 
+use std::collections::HashSet;
+
 use tend_domain::check::{down_alert, recovery_note, AlertFacts, CheckState};
 use tend_domain::event_stream::REASON_DRIFT;
+use tend_domain::maintenance::is_silenced;
 use tend_store::checks::{FlipAlert, PendingFlip};
 use tend_store::outbox::{NewMessage, EMAIL};
 use tend_store::users::{who_hears, User};
 use tend_store::{Result, Store};
+
+use crate::alerting::Alerting;
 
 /// Checks moved per transaction.
 const BATCH: i64 = 500;
@@ -39,20 +44,32 @@ pub struct WatchReport {
     pub tickets: usize,
     /// Emails queued.
     pub messages: usize,
+    /// Alerts held back by a maintenance window.
+    pub silenced: usize,
 }
 
 impl std::fmt::Display for WatchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} checks flipped, {} tickets touched, {} emails queued",
+            "{} checks flipped, {} tickets touched, {} messages queued",
             self.flipped, self.tickets, self.messages
-        )
+        )?;
+        if self.silenced > 0 {
+            write!(f, ", {} alerts held by maintenance windows", self.silenced)?;
+        }
+        Ok(())
     }
 }
 
 /// One pass as of `now` (UTC ms). `public_url` starts the links in the messages.
 pub async fn watch(store: &Store, now: i64, public_url: &str) -> Result<WatchReport> {
+    watch_with(store, now, &Alerting::email_only(public_url)).await
+}
+
+/// [`watch`], also telling the Slack and webhook channels that hear each alert, and
+/// holding back the alerts of checks inside a maintenance window.
+pub async fn watch_with(store: &Store, now: i64, alerting: &Alerting) -> Result<WatchReport> {
     let mut report = WatchReport::default();
     loop {
         let flips = store.advance_due_checks(now, BATCH).await?;
@@ -61,18 +78,30 @@ pub async fn watch(store: &Store, now: i64, public_url: &str) -> Result<WatchRep
             break;
         }
     }
-    alert_pending(store, now, public_url, &mut report).await?;
+    alert_pending(store, now, alerting, &mut report).await?;
     Ok(report)
 }
 
-/// Turns every flip not yet handled into its alert (ticket and outbox messages); the
-/// heartbeat watcher and the event-volume scan both end with it.
+/// Turns every flip not yet handled into its alert (ticket and outbox messages), holding
+/// back the alerts of checks inside a maintenance window; the heartbeat watcher and the
+/// event-volume scan both end with it.
 pub async fn alert_pending(
     store: &Store,
     now: i64,
-    public_url: &str,
+    alerting: &Alerting,
     report: &mut WatchReport,
 ) -> Result<()> {
+    let public_url = alerting.public_url.as_str();
+    // A window that ended over a check still down: its alert, held back until now.
+    let windows = store.live_windows(now).await?;
+    let mut held = HashSet::new();
+    for h in store.held_alerts().await? {
+        if is_silenced(&windows, h.check_id, h.client_id, now).is_some() {
+            held.insert(h.check_id);
+        } else {
+            store.release_held_alert(h.check_id, now).await?;
+        }
+    }
     let mut users: Option<Vec<User>> = None;
     loop {
         let pending = store.pending_flips(BATCH).await?;
@@ -85,13 +114,46 @@ pub async fn alert_pending(
         let staff = users.as_deref().unwrap_or_default();
         for p in &pending {
             let alert = alert_for(p);
-            let messages = match &alert {
+            let (check_id, client_id) = (p.check.id, p.check.client_id);
+            // Inside a window a down alert waits (the flip is kept); a recovery of a
+            // check whose alert waited has nothing left to say; a drift inside a window
+            // (the client changing its forms, say) is recorded and not alerted.
+            let hold = match &alert {
+                FlipAlert::Down { .. } | FlipAlert::Drift { .. } => {
+                    is_silenced(&windows, check_id, client_id, now).is_some()
+                }
+                FlipAlert::Recovered { .. } => held.contains(&check_id),
+                FlipAlert::Quiet => false,
+            };
+            if hold {
+                let mark = match alert {
+                    FlipAlert::Down { .. } => Some(true),
+                    FlipAlert::Drift { .. } => None,
+                    _ => Some(false),
+                };
+                if store
+                    .settle_silenced_flip(p.flip.id, check_id, mark, now)
+                    .await?
+                {
+                    report.silenced += 1;
+                }
+                match mark {
+                    Some(true) => held.insert(check_id),
+                    Some(false) => held.remove(&check_id),
+                    None => false,
+                };
+                continue;
+            }
+            let mut messages: Vec<NewMessage> = match &alert {
                 FlipAlert::Quiet => Vec::new(),
                 alert => who_hears(&[p.client_owner_id], staff)
                     .into_iter()
                     .map(|to| message(p, alert, to, public_url))
                     .collect(),
             };
+            if let Some(notice) = alerting.flip_notice(p, &alert) {
+                messages.extend(alerting.channel_messages(&notice, Some(client_id), None));
+            }
             if let Some(ticket) = store.settle_flip(p, &alert, &messages, now).await? {
                 report.tickets += usize::from(ticket.is_some());
                 report.messages += messages.len();

@@ -13,6 +13,9 @@ use tend_store::tickets::clock_name;
 use tend_store::users::{who_hears, User};
 use tend_store::{Result, Store};
 
+use crate::alerting::Alerting;
+use tend_domain::notify::{Notice, SLA_BREACH};
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ScanReport {
     pub tickets: usize,
@@ -44,6 +47,12 @@ impl std::fmt::Display for ScanReport {
 
 /// One pass as of `now`. `public_url` starts the ticket links in the messages.
 pub async fn scan(store: &Store, now: Timestamp, public_url: &str) -> Result<ScanReport> {
+    scan_with(store, now, &Alerting::email_only(public_url)).await
+}
+
+/// [`scan`], also telling the Slack and webhook channels that hear SLA breaches.
+pub async fn scan_with(store: &Store, now: Timestamp, alerting: &Alerting) -> Result<ScanReport> {
+    let public_url = alerting.public_url.as_str();
     let input = store.sla_scan_input(now).await?;
     let users = store.list_users().await?;
     let mut report = ScanReport {
@@ -99,7 +108,7 @@ pub async fn scan(store: &Store, now: Timestamp, public_url: &str) -> Result<Sca
             ref due,
         } = *f;
         let cycle = cycle_key(ticket.severity, status);
-        let messages = if due.announce {
+        let mut messages: Vec<NewMessage> = if due.announce {
             let title = titles.get(&ticket.id).map_or("", String::as_str);
             who_hears(&[ticket.owner_id, client.owner_id], &users)
                 .into_iter()
@@ -122,6 +131,11 @@ pub async fn scan(store: &Store, now: Timestamp, public_url: &str) -> Result<Sca
         } else {
             Vec::new()
         };
+        if due.announce && due.kind == NoticeKind::Breach {
+            let title = titles.get(&ticket.id).map_or("", String::as_str);
+            let notice = breach_notice(f, title, &cycle, alerting);
+            messages.extend(alerting.channel_messages(&notice, Some(client.id), Some(ticket.id)));
+        }
         notices.push(NewNotice {
             ticket_id: ticket.id,
             clock: kind,
@@ -234,6 +248,43 @@ fn body(found: &Found<'_>, title: &str, to: &User, public_url: &str) -> String {
         public_url.trim_end_matches('/'),
         ticket.id
     )
+}
+
+/// What a breach tells the Slack and webhook channels.
+fn breach_notice(found: &Found<'_>, title: &str, cycle: &str, alerting: &Alerting) -> Notice {
+    let Found {
+        ticket,
+        client,
+        clock: kind,
+        status,
+        ..
+    } = *found;
+    let due = status
+        .due
+        .map(|d| d.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "-".into());
+    Notice {
+        event: SLA_BREACH.into(),
+        id: format!("sla:{}:{}:{cycle}:breach", ticket.id, kind.as_str()),
+        title: subject(ticket, client, kind, NoticeKind::Breach),
+        text: format!(
+            "The {} clock of #{} {} has breached its target.",
+            clock_name(kind).to_lowercase(),
+            ticket.id,
+            title
+        ),
+        client_slug: Some(client.slug.clone()),
+        client_name: Some(client.name.clone()),
+        fields: vec![
+            ("Ticket".into(), format!("#{} {title}", ticket.id)),
+            ("Severity".into(), ticket.severity.as_str().to_uppercase()),
+            ("Target".into(), status.terms.explain()),
+            ("Due".into(), due),
+        ],
+        link: alerting.ticket_link(ticket.id),
+        link_label: format!("Open ticket #{}", ticket.id),
+        at: found.due.fell_at.as_millisecond(),
+    }
 }
 
 fn percent_used(status: &ClockStatus) -> String {

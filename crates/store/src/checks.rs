@@ -330,7 +330,7 @@ pub(crate) async fn insert_check(tx: &mut Tx, new: NewCheck<'_>) -> Result<i64> 
     Ok(id)
 }
 
-async fn insert_flip(
+pub(crate) async fn insert_flip(
     tx: &mut Tx,
     check_id: i64,
     at: i64,
@@ -1410,6 +1410,13 @@ impl Store {
                         now,
                     )
                     .await?;
+                    let resolves: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
+                        "SELECT resolve_on_recovery FROM checks WHERE id = $1")
+                        .bind(check.id).fetch_one(&mut *c).await)?;
+                    if resolves != 0 {
+                        crate::tickets::resolve_in(&mut tx, &actor, (number, check.client_id), now)
+                            .await?;
+                    }
                     Some(number)
                 }
                 None => None,

@@ -66,6 +66,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0011_event_streams.sql"),
     },
     Migration {
+        version: 12,
+        name: "maintenance_and_recovery",
+        sqlite: include_str!("../migrations/sqlite/0012_maintenance_and_recovery.sql"),
+        postgres: include_str!("../migrations/postgres/0012_maintenance_and_recovery.sql"),
+    },
+    Migration {
         version: 13,
         name: "ping_write_indexes",
         sqlite: include_str!("../migrations/sqlite/0013_ping_write_indexes.sql"),

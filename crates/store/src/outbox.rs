@@ -15,8 +15,11 @@ use crate::audit::{self, Action, Change};
 use crate::row::RowExt;
 use crate::{with_pool, with_tx, Actor, Db, Result, Store, StoreError, Tx};
 
-/// How messages leave Tend. Only email exists so far; Slack and webhooks join later.
+/// How messages leave Tend: email, Slack incoming webhooks, signed webhooks (the
+/// recipient of the last two is a channel name from the configuration).
 pub const EMAIL: &str = "email";
+pub const SLACK: &str = "slack";
+pub const WEBHOOK: &str = "webhook";
 
 /// A message to send, as its cause writes it.
 #[derive(Debug, Clone)]
@@ -166,7 +169,30 @@ impl Store {
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<OutboxMessage>> {
-        let due = "(state = 'pending' AND next_attempt_at <= $2) OR (state = 'sending' AND lease_until < $2)";
+        self.claim_outbox_on(now, lease_until, limit, &[EMAIL, SLACK, WEBHOOK])
+            .await
+    }
+
+    /// [`Store::claim_outbox`] for the given channels only: an instance without a mail
+    /// server still delivers Slack and webhook messages, and leaves email waiting.
+    pub async fn claim_outbox_on(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+        channels: &[&str],
+    ) -> Result<Vec<OutboxMessage>> {
+        if channels.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (0..channels.len())
+            .map(|i| format!("${}", i + 4))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let due = format!(
+            "((state = 'pending' AND next_attempt_at <= $2) OR (state = 'sending' AND lease_until < $2)) \
+             AND channel IN ({list})"
+        );
         let sql = match self.db {
             Db::Pg(_) => format!(
                 "UPDATE outbox SET state = 'sending', lease_until = $1, attempts = attempts + 1 \
@@ -180,11 +206,11 @@ impl Store {
             ),
         };
         let mut claimed = with_pool!(&self.db, p => {
-            sqlx::query(&sql)
-                .bind(lease_until)
-                .bind(now)
-                .bind(limit)
-                .fetch_all(p)
+            let mut q = sqlx::query(&sql).bind(lease_until).bind(now).bind(limit);
+            for channel in channels {
+                q = q.bind(*channel);
+            }
+            q.fetch_all(p)
                 .await?
                 .iter()
                 .map(message_from_row)

@@ -1259,3 +1259,51 @@ pub(crate) async fn insert_message(
         emailed_to: None,
     })
 }
+
+/// Resolves an open ticket inside the caller's transaction, as a person's "resolve"
+/// does (status event, so its clocks stop; audited): monitoring resolves its alert
+/// ticket when the check recovers, if the check says so. Returns false when the ticket
+/// was no longer open.
+pub(crate) async fn resolve_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    (number, client_id): (i64, i64),
+    now: i64,
+) -> Result<bool> {
+    let status: String = with_tx!(tx, c => sqlx::query_scalar(
+        "SELECT status FROM tickets WHERE id = $1").bind(number).fetch_one(&mut *c).await)?;
+    let from = crate::row::parsed("status", TicketStatus::parse(&status))?;
+    if !from.is_open() {
+        return Ok(false);
+    }
+    let to = TicketStatus::Resolved;
+    with_tx!(tx, c => sqlx::query(
+        "UPDATE tickets SET status = $1, updated_at = $2, resolved_at = $2, closed_at = NULL WHERE id = $3")
+        .bind(to.as_str()).bind(now).bind(number)
+        .execute(&mut *c).await.map(|_| ()))?;
+    record_event_at(
+        tx,
+        number,
+        now,
+        "status",
+        Some(from.as_str()),
+        Some(to.as_str()),
+        actor,
+    )
+    .await?;
+    audit::record(
+        tx,
+        actor,
+        Change {
+            action: Action::Update,
+            entity: "ticket",
+            entity_id: Some(number),
+            client_id: Some(client_id),
+            summary: format!("moved ticket #{number} to {} (check recovered)", to.label()),
+            before: &[("status", from.as_str().to_string())],
+            after: &[("status", to.as_str().to_string())],
+        },
+    )
+    .await?;
+    Ok(true)
+}

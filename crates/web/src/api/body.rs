@@ -129,6 +129,15 @@ fn coerce(current: &Value, value: Value) -> Result<Option<Value>, String> {
             Ok(Some(Value::Object(out)))
         }
         (Value::Object(_), other) => Err(format!("must be an object, not {}", kind_of(&other))),
+        // Lists of strings (a maintenance window's check UUIDs).
+        (Value::Array(_), Value::Array(items)) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(Value::String(s)),
+                other => Err(format!("must list strings, not {}", kind_of(&other))),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|items| Some(Value::Array(items))),
         (current, other) => Err(format!(
             "must be {}, not {}",
             kind_of(current),

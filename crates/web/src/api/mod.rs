@@ -17,6 +17,7 @@ mod contracts;
 mod event_streams;
 mod holidays;
 mod hours;
+mod maintenance;
 mod messages;
 pub mod openapi;
 mod outbox;
@@ -121,6 +122,7 @@ pub fn routes() -> Router<AppState> {
         .merge(changes::routes())
         .merge(checks::routes())
         .merge(event_streams::routes())
+        .merge(maintenance::routes())
         .route("/backlog", get(backlog::list))
         .route("/attainment", get(attainment::get))
         .route(

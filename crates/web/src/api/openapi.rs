@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::{
     attainment, audit, backlog, changes, check_import, checks, clients, contacts, contracts,
-    event_streams, holidays, hours, messages, outbox, plans, tickets,
+    event_streams, holidays, hours, maintenance, messages, outbox, plans, tickets,
 };
 use crate::problem::{Problem, ProblemField};
 
@@ -350,6 +350,8 @@ pub struct PageOf {
         checks::resume, checks::pings, checks::flips,
         event_streams::shape, event_streams::drifts, event_streams::events,
         event_streams::volume, event_streams::relearn,
+        maintenance::list, maintenance::create, maintenance::show, maintenance::end,
+        maintenance::resolve_on_recovery, maintenance::set_resolve_on_recovery,
         hours::log_time, hours::ticket_time, hours::bank, hours::sheet, hours::sheet_csv_file,
         hours::adjust, hours::billing, hours::month_close,
         document,
@@ -357,7 +359,8 @@ pub struct PageOf {
     components(schemas(Problem, ProblemField, ClientFields, NewClient, ContractFields,
         ContractChange, ContactFields, PlanFields, TicketFields, StatusChange, MessageFields,
         PostMortemFields, ChangeFields, ReleaseFields, TemplateFields, EmailFields, CheckFields,
-        EventStreamFields, TimeFields, AdjustmentFields, PageOf)),
+        EventStreamFields, TimeFields, AdjustmentFields, PageOf, maintenance::WindowFields,
+        maintenance::ResolveOnRecovery)),
     modifiers(&Conventions),
     security(("bearer" = [])),
     tags(
@@ -374,6 +377,7 @@ pub struct PageOf {
         (name = "outbox", description = "Every message Tend sends (email), with its delivery state"),
         (name = "templates", description = "Message templates, and emails to a client's contacts written from them"),
         (name = "checks", description = "Heartbeat checks per client, their pings and state changes; pings arrive on /ping/<uuid>"),
+        (name = "maintenance", description = "Maintenance windows that hold back alerts, and whether a check's recovery resolves its ticket"),
         (name = "hours", description = "The hour bank: time on tickets, balances, the hour tracking sheet, adjustments, billing and the month close"),
         (name = "meta", description = "This document"),
     )
@@ -543,6 +547,10 @@ mod tests {
         assert_eq!(
             schema_fields("ReleaseFields"),
             draft_fields(ReleaseDraft::default())
+        );
+        assert_eq!(
+            schema_fields("WindowFields"),
+            draft_fields(tend_domain::maintenance::WindowDraft::default())
         );
     }
 

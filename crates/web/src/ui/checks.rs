@@ -185,6 +185,7 @@ struct CheckPage {
     flips: Vec<FlipRow>,
     prev_link: String,
     next_link: String,
+    resolves_on_recovery: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -228,7 +229,9 @@ pub async fn show(
         .store
         .checks_uptime(&[&check], tend_store::now_ms())
         .await?;
+    let resolves_on_recovery = state.store.resolves_on_recovery(&check.uuid).await?;
     render(&CheckPage {
+        resolves_on_recovery,
         nav: Nav::new(&staff, "checks"),
         grace: format_interval(check.grace_ms),
         ping_path: format!("/ping/{}", check.uuid),

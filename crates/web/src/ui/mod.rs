@@ -14,6 +14,7 @@ mod error;
 mod holidays;
 mod hours;
 mod login;
+mod maintenance;
 mod outbox;
 mod plans;
 mod releases;
@@ -107,6 +108,7 @@ pub fn routes() -> Router<AppState> {
         )
         .merge(releases::routes())
         .merge(checks::routes())
+        .merge(maintenance::routes())
         .route("/plans", get(plans::list))
         .route("/sla", get(attainment::show))
         .route("/clients/{slug}/holidays/import", post(holidays::preview))
