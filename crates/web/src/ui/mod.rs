@@ -9,6 +9,7 @@ mod client_page;
 mod clients;
 mod compose;
 mod error;
+mod event_streams;
 mod holidays;
 mod hours;
 mod login;
@@ -98,6 +99,7 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox/{id}/retry", post(outbox::retry))
         .merge(releases::routes())
         .merge(checks::routes())
+        .merge(event_streams::routes())
         .route("/plans", get(plans::list))
         .route("/sla", get(attainment::show))
         .route("/clients/{slug}/holidays/import", post(holidays::preview))
