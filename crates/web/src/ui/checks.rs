@@ -210,6 +210,9 @@ pub async fn show(
     Query(q): Query<CheckQuery>,
 ) -> Result<Response, UiError> {
     let check = load(&state, &uuid).await?;
+    if check.kind == tend_domain::check::CheckKind::EventStream {
+        return crate::ui::event_streams::show(&state, staff, check, q.page).await;
+    }
     let key = state.store.client_ping_key(check.client_id).await?;
     let tz = staff.user.timezone.clone();
     let pings = state

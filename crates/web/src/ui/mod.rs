@@ -11,6 +11,7 @@ mod compose;
 mod dashboard;
 mod drafts;
 mod error;
+mod event_streams;
 mod holidays;
 mod hours;
 mod login;
@@ -109,6 +110,7 @@ pub fn routes() -> Router<AppState> {
         .merge(releases::routes())
         .merge(checks::routes())
         .merge(maintenance::routes())
+        .merge(event_streams::routes())
         .route("/plans", get(plans::list))
         .route("/sla", get(attainment::show))
         .route("/clients/{slug}/holidays/import", post(holidays::preview))
