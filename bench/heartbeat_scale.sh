@@ -12,8 +12,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 checks=${1:-100000}
 probes=1000
-cargo build --release --quiet --bin tend
-bin=${CARGO_TARGET_DIR:-target}/release/tend
+# TEND_BENCH_BIN: a tend binary already built (else the release build is made here).
+if [ -n "${TEND_BENCH_BIN:-}" ]; then
+  bin=$TEND_BENCH_BIN
+else
+  cargo build --release --quiet --bin tend
+  bin=${CARGO_TARGET_DIR:-target}/release/tend
+fi
 dir=$(mktemp -d)
 server=
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$dir"; }

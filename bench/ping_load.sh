@@ -13,8 +13,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-15}
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 1; }
-cargo build --release --quiet --bin tend
-bin=${CARGO_TARGET_DIR:-target}/release/tend
+# TEND_BENCH_BIN: a tend binary already built (else the release build is made here).
+if [ -n "${TEND_BENCH_BIN:-}" ]; then
+  bin=$TEND_BENCH_BIN
+else
+  cargo build --release --quiet --bin tend
+  bin=${CARGO_TARGET_DIR:-target}/release/tend
+fi
 dir=$(mktemp -d)
 server=
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$dir"; }

@@ -1135,8 +1135,8 @@ async fn record_batch(
         cols = column_list(&PING_COLUMNS),
         src = json_rows(engine, &PING_COLUMNS)
     );
-    let data = to_json(&rows_out)?;
-    with_tx!(&mut *tx, c => sqlx::query(&sql).bind(&data).execute(&mut *c).await.map(|_| ()))?;
+    // Each write: its statement (reading its rows from `$1`) and the rows.
+    let mut writes: Vec<(String, String)> = vec![(sql, to_json(&rows_out)?)];
 
     // The state only where it changed: setting it would rewrite its index entry.
     let moved: Vec<(i64, &str)> = runs
@@ -1155,7 +1155,7 @@ async fn record_batch(
                 .map(|(id, state)| serde_json::json!({"id": id, "state": state}))
                 .collect::<Vec<_>>(),
         )?;
-        with_tx!(&mut *tx, c => sqlx::query(&sql).bind(&data).execute(&mut *c).await.map(|_| ()))?;
+        writes.push((sql, data));
     }
     let checks_out: Vec<CheckRowOut> = runs
         .iter()
@@ -1181,8 +1181,7 @@ async fn record_batch(
         "UPDATE checks SET {sets} FROM {src} WHERE checks.id = v.id",
         src = json_rows(engine, &CHECK_UPDATE_COLUMNS)
     );
-    let data = to_json(&checks_out)?;
-    with_tx!(&mut *tx, c => sqlx::query(&sql).bind(&data).execute(&mut *c).await.map(|_| ()))?;
+    writes.push((sql, to_json(&checks_out)?));
 
     let hours_out: Vec<HourRowOut> = hours
         .into_iter()
@@ -1200,8 +1199,32 @@ async fn record_batch(
         cols = column_list(&HOUR_COLUMNS),
         src = json_rows(engine, &HOUR_COLUMNS)
     );
-    let data = to_json(&hours_out)?;
-    with_tx!(&mut *tx, c => sqlx::query(&sql).bind(&data).execute(&mut *c).await.map(|_| ()))?;
+    writes.push((sql, to_json(&hours_out)?));
+    match engine {
+        // One call for all of them: SQLite runs a string of statements in one trip to
+        // its thread, each reading its own numbered parameter.
+        Engine::Sqlite => {
+            let sql = writes
+                .iter()
+                .enumerate()
+                .map(|(i, (sql, _))| sql.replace("$1", &format!("${}", i + 1)))
+                .collect::<Vec<_>>()
+                .join(";\n");
+            let mut query = sqlx::query(&sql);
+            for (_, data) in &writes {
+                query = query.bind(data);
+            }
+            if let Tx::Sqlite(t) = tx {
+                query.execute(&mut **t).await?;
+            }
+        }
+        // PostgreSQL takes one statement per call with parameters.
+        Engine::Postgres => {
+            for (sql, data) in &writes {
+                with_tx!(&mut *tx, c => sqlx::query(sql).bind(data).execute(&mut *c).await.map(|_| ()))?;
+            }
+        }
+    }
 
     for run in runs
         .iter()
