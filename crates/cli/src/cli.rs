@@ -629,11 +629,15 @@ Example:
 
 #[derive(Debug, Subcommand)]
 pub enum CheckCommand {
-    /// Add a heartbeat check for a client and print its ping URL
+    /// Add a heartbeat check (prints its ping URL) or, with --url, an HTTP probe
     #[command(after_help = "\
 Examples:
   tend check add --client acme --name \"lead sync\" --period 5m --grace 1m
-  tend check add --client acme --name backups --cron \"0 2 * * *\" --tz Europe/Berlin --grace 30m")]
+  tend check add --client acme --name backups --cron \"0 2 * * *\" --tz Europe/Berlin --grace 30m
+  tend check add --client acme --name \"booking page\" --url https://acme.example/book --every 60s \\
+      --expect 200 --keyword Welcome --timeout 10s --max-latency 2s
+  tend check add --client acme --name api --url https://api.acme.example/health \\
+      --header 'Authorization: Bearer ${env:TEND_PROBE_ACME_TOKEN}'")]
     Add {
         /// The client's slug
         #[arg(long)]
@@ -662,6 +666,8 @@ Examples:
         /// Grace time after each deadline (default 1h)
         #[arg(long)]
         grace: Option<String>,
+        #[command(flatten)]
+        probe: Box<crate::checks::ProbeArgs>,
     },
     /// List checks with their state and last ping
     List {

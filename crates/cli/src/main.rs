@@ -333,8 +333,10 @@ async fn check(
             cron,
             tz,
             grace,
+            probe,
         } => {
             let draft = tend_domain::check::CheckDraft {
+                probe: probe.into_draft(),
                 client,
                 name,
                 slug: slug.unwrap_or_default(),

@@ -23,6 +23,10 @@ pub fn jobs_config(config: &Config) -> JobsConfig {
             std::env::var("HOSTNAME").unwrap_or_else(|_| "tend".into()),
             std::process::id()
         ),
+        probes: tend_jobs::ProbeConfig {
+            results_kept: s.pings_kept.max(1),
+            ..Default::default()
+        },
     }
 }
 

@@ -29,6 +29,7 @@ pub mod month_close;
 pub mod page;
 pub mod ping_url;
 pub mod plan;
+pub mod probe;
 pub mod recipients;
 pub mod role;
 pub mod rounding;

@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod mail;
 pub mod monitor;
 pub mod month_close;
+pub mod probe;
 pub mod sla_scan;
 
 use std::time::Duration;
@@ -20,6 +21,7 @@ pub use delivery::{deliver_due, DeliveryReport};
 pub use mail::{MailConfig, MailError, Mailer};
 pub use monitor::{watch, WatchReport};
 pub use month_close::{run_month_close, MONTH_CLOSE_JOB};
+pub use probe::ProbeConfig;
 pub use sla_scan::{scan, ScanReport};
 
 #[derive(Debug, Clone)]
@@ -38,6 +40,8 @@ pub struct JobsConfig {
     pub month_close_every: Duration,
     /// This instance's name in job slots (host and process id).
     pub holder: String,
+    /// How HTTP probes run (concurrency bound, results kept).
+    pub probes: ProbeConfig,
 }
 
 /// The running jobs; [`Jobs::stop`] ends them after the work in hand.
@@ -56,7 +60,16 @@ impl Jobs {
             );
         }
         let (stop, stopped) = watch::channel(false);
+        // Building the client fails only when its TLS backend cannot start; rustls with
+        // bundled roots has nothing to load, so this is a broken build, found at start-up.
+        let probe_client = probe::http_client().expect("the HTTP client for probes");
         let tasks = vec![
+            tokio::spawn(probe::probe_loop(
+                store.clone(),
+                probe_client,
+                config.probes.clone(),
+                stopped.clone(),
+            )),
             tokio::spawn(delivery_loop(
                 store.clone(),
                 mailer,

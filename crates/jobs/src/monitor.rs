@@ -79,6 +79,9 @@ pub async fn watch(store: &Store, now: i64, public_url: &str) -> Result<WatchRep
 /// What a flip means for the check's ticket: down opens or updates it, up after down
 /// adds a recovery note, anything else is quiet.
 pub fn alert_for(p: &PendingFlip) -> FlipAlert {
+    if let Some(probe) = &p.probe {
+        return crate::probe::alert_for(p, probe);
+    }
     let schedule = p.check.schedule_text();
     let f = AlertFacts {
         check_name: &p.check.name,

@@ -388,7 +388,11 @@ impl Store {
             },
         )
         .await?;
-        let after = check_fields(input);
+        let mut after = check_fields(input);
+        if let Some(probe) = &input.probe {
+            crate::probes::insert_probe(&mut tx, id, probe, now).await?;
+            after.push(("probe", probe.describe()));
+        }
         audit::record(
             &mut tx,
             actor,
@@ -683,7 +687,9 @@ impl Store {
 async fn resolve(tx: &mut Tx, ping: &IncomingPing) -> Result<Option<(PingRow, bool)>> {
     match &ping.target {
         PingTarget::Uuid(uuid) => {
-            let sql = format!("SELECT {PING_ROW} FROM checks ch WHERE ch.public_id = $1 AND ch.deleted_at IS NULL");
+            // HTTP probes are judged by their own runs, not by pings.
+            let sql = format!("SELECT {PING_ROW} FROM checks ch WHERE ch.public_id = $1 AND ch.deleted_at IS NULL \
+                AND ch.kind <> 'http-probe'");
             let row: Option<PingRow> = with_tx!(tx, c => sqlx::query_as(&sql)
                 .bind(uuid.as_str()).fetch_optional(&mut *c).await)?;
             Ok(row.map(|r| (r, false)))
@@ -691,7 +697,7 @@ async fn resolve(tx: &mut Tx, ping: &IncomingPing) -> Result<Option<(PingRow, bo
         PingTarget::Slug { ping_key, slug } => {
             let sql = format!(
                 "SELECT {PING_ROW} FROM checks ch JOIN client_ping_keys k ON k.client_id = ch.client_id \
-                 WHERE k.ping_key = $1 AND ch.slug = $2 AND ch.deleted_at IS NULL"
+                 WHERE k.ping_key = $1 AND ch.slug = $2 AND ch.deleted_at IS NULL AND ch.kind <> 'http-probe'"
             );
             let row: Option<PingRow> = with_tx!(tx, c => sqlx::query_as(&sql)
                 .bind(ping_key).bind(slug).fetch_optional(&mut *c).await)?;
@@ -707,6 +713,13 @@ async fn resolve(tx: &mut Tx, ping: &IncomingPing) -> Result<Option<(PingRow, bo
             let Some(client_id) = client_id else {
                 return Ok(None);
             };
+            // The slug may belong to an HTTP probe, which pings cannot reach or replace.
+            let taken: Option<i64> = with_tx!(tx, c => sqlx::query_scalar(
+                "SELECT id FROM checks WHERE client_id = $1 AND slug = $2 AND deleted_at IS NULL")
+                .bind(client_id).bind(slug).fetch_optional(&mut *c).await)?;
+            if taken.is_some() {
+                return Ok(None);
+            }
             let beat = Heartbeat {
                 schedule: Schedule::Period {
                     period_ms: AUTO_PERIOD_MS,
@@ -857,6 +870,8 @@ pub struct PendingFlip {
     pub check: Check,
     /// The client's technical owner, who hears about it first.
     pub client_owner_id: Option<i64>,
+    /// The probe's settings, when the check is an HTTP probe.
+    pub probe: Option<tend_domain::probe::ProbeSettings>,
 }
 
 /// What a flip does to the check's monitoring ticket.
@@ -889,7 +904,12 @@ impl Store {
                 Some(r) => check_from_row(&r),
                 None => Err(StoreError::NotFound("check")),
             })?;
+            let probe = match check.kind {
+                CheckKind::HttpProbe => self.probe_settings(check.id).await?,
+                _ => None,
+            };
             pending.push(PendingFlip {
+                probe,
                 flip: Flip {
                     id,
                     check_id,

@@ -59,6 +59,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_ticket_events_clock_index.sql"),
         postgres: include_str!("../migrations/postgres/0009_ticket_events_clock_index.sql"),
     },
+    Migration {
+        version: 10,
+        name: "probes",
+        sqlite: include_str!("../migrations/sqlite/0010_probes.sql"),
+        postgres: include_str!("../migrations/postgres/0010_probes.sql"),
+    },
 ];
 
 /// What a migration run did, for the CLI and the start-up log.

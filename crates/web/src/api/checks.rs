@@ -11,8 +11,10 @@ use serde::Serialize;
 use serde_json::Value;
 use tend_domain::check::{CheckDraft, CheckState};
 use tend_domain::page::Page;
+use tend_domain::probe::{headers_text, ProbeSettings};
 use tend_domain::FieldErrors;
 use tend_store::checks::{Check, CheckFilter, Flip, Ping};
+use tend_store::probes::ProbeResult;
 use tend_store::{Store, StoreError};
 
 use super::body::{finish, Body};
@@ -31,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/checks/{uuid}/resume", post(resume))
         .route("/checks/{uuid}/pings", get(pings))
         .route("/checks/{uuid}/flips", get(flips))
+        .route("/checks/{uuid}/results", get(probe_results))
 }
 
 /// A check as the API shows it: the stored check, its schedule in words and the path
@@ -46,6 +49,50 @@ pub struct CheckView {
     /// `/ping/<ping-key>/<slug>` (the client's ping key); given by GET `/checks/{uuid}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slug_ping_path: Option<String>,
+    /// An HTTP probe's settings (kind `http-probe`); given by GET `/checks/{uuid}` and
+    /// on creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeView>,
+}
+
+/// An HTTP probe's settings as the API shows them. Header values are shown as
+/// written: a credential is only ever an `${env:…}` reference.
+#[derive(Debug, Serialize)]
+pub struct ProbeView {
+    pub url: String,
+    pub method: String,
+    pub headers: String,
+    pub every_ms: i64,
+    pub timeout_ms: i64,
+    pub expect: String,
+    pub keyword: Option<String>,
+    pub no_keyword: Option<String>,
+    pub max_latency_ms: Option<i64>,
+    /// "GET https://acme.example/health every 1m, expects 2xx".
+    pub description: String,
+}
+
+impl From<&ProbeSettings> for ProbeView {
+    fn from(s: &ProbeSettings) -> Self {
+        let keyword = |absent: bool| {
+            s.keyword
+                .as_ref()
+                .filter(|k| k.absent == absent)
+                .map(|k| k.text.clone())
+        };
+        Self {
+            url: s.url.to_string(),
+            method: s.method.to_string(),
+            headers: headers_text(&s.headers),
+            every_ms: s.interval_ms,
+            timeout_ms: s.timeout_ms,
+            expect: s.expect.to_string(),
+            keyword: keyword(false),
+            no_keyword: keyword(true),
+            max_latency_ms: s.max_latency_ms,
+            description: s.describe(),
+        }
+    }
 }
 
 impl From<Check> for CheckView {
@@ -54,6 +101,7 @@ impl From<Check> for CheckView {
             schedule: check.schedule_text(),
             ping_path: format!("/ping/{}", check.uuid),
             slug_ping_path: None,
+            probe: None,
             check,
         }
     }
@@ -115,7 +163,9 @@ pub async fn list(
 
 /// Add a heartbeat check. `client`, `name` and a `period` (or a `cron` with its
 /// `timezone`) are required; `grace` defaults to 1h, `criticality` to internal, `slug`
-/// to one made from the name.
+/// to one made from the name. With a `url` it is an HTTP probe instead: `every`
+/// (default 1m, at least 30s), `method`, `headers`, `timeout`, `expect`, `keyword` or
+/// `no_keyword`, `max_latency`.
 #[utoipa::path(post, path = "/checks", tag = "checks", operation_id = "createCheck",
     request_body(content = super::openapi::CheckFields),
     responses(
@@ -133,7 +183,9 @@ pub async fn create(
     let input = finish(draft, errors)?.parse()?;
     let check = state.store.create_check(&caller.actor(), &input).await?;
     let location = format!("{BASE}/checks/{}", check.uuid);
-    Ok(created(location, CheckView::from(check)))
+    let mut view = CheckView::from(check);
+    view.probe = input.probe.as_ref().map(ProbeView::from);
+    Ok(created(location, view))
 }
 
 /// One check with its state, last ping, next deadline and both ping paths.
@@ -148,8 +200,10 @@ pub async fn show(
     let check = load(&state.store, &uuid).await?;
     let key = state.store.client_ping_key(check.client_id).await?;
     let slug_path = format!("/ping/{key}/{}", check.slug);
+    let probe = state.store.probe_settings(check.id).await?;
     let mut view = CheckView::from(check);
     view.slug_ping_path = Some(slug_path);
+    view.probe = probe.as_ref().map(ProbeView::from);
     Ok(Json(view))
 }
 
@@ -248,4 +302,26 @@ pub async fn flips(
     params.finish()?;
     let check = load(&state.store, &uuid).await?;
     Ok(Json(state.store.check_flips(check.id, page).await?))
+}
+
+/// An HTTP probe's results, newest first: when each run was due and started, the
+/// status and latency, and the verdict in words.
+#[utoipa::path(get, path = "/checks/{uuid}/results", tag = "checks", operation_id = "listProbeResults",
+    params(
+        ("uuid" = String, Path, description = "The check's UUID"),
+        ("page" = Option<u32>, Query, description = "Page number, from 1"),
+        ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 200 (default 25)"),
+    ),
+    responses((status = 200, description = "A page of probe results", body = super::openapi::PageOf)))]
+pub async fn probe_results(
+    State(state): State<AppState>,
+    _caller: ApiCaller,
+    PathText(uuid): PathText,
+    mut params: Params,
+) -> Result<Json<Page<ProbeResult>>, Problem> {
+    params.allow(&["page", "per_page"]);
+    let page = params.page();
+    params.finish()?;
+    let check = load(&state.store, &uuid).await?;
+    Ok(Json(state.store.probe_results(check.id, page).await?))
 }
