@@ -288,11 +288,11 @@ impl Store {
         Ok(Page::new(items, page, total))
     }
 
-    /// Lateness of every stored result since `from` (start − slot, in ms), for the
-    /// benchmark and the operator: how far behind schedule probes ran.
-    pub async fn probe_lateness_since(&self, from: i64) -> Result<Vec<i64>> {
+    /// Lateness (start − slot, in ms) of every stored result whose slot fell in
+    /// `[from, to)`: how far behind schedule probes ran.
+    pub async fn probe_lateness(&self, from: i64, to: i64) -> Result<Vec<i64>> {
         Ok(with_pool!(&self.db, p => sqlx::query_scalar(
-            "SELECT started_at - slot_at FROM probe_results WHERE slot_at >= $1 ORDER BY id")
-            .bind(from).fetch_all(p).await)?)
+            "SELECT started_at - slot_at FROM probe_results WHERE slot_at >= $1 AND slot_at < $2 ORDER BY id")
+            .bind(from).bind(to).fetch_all(p).await)?)
     }
 }
