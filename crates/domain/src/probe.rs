@@ -147,6 +147,8 @@ pub enum ProbeUrlError {
     TooLong,
     #[error("must not carry a user name or password (put credentials in a header that names an environment variable)")]
     Credentials,
+    #[error("must not carry a secret in its query (\"{0}\"): Tend never stores secrets; send it in a header that names an environment variable")]
+    SecretInQuery(String),
 }
 
 impl ProbeUrl {
@@ -185,6 +187,17 @@ impl ProbeUrl {
         };
         if host.is_empty() {
             return Err(ProbeUrlError::NoHost);
+        }
+        // `?api_key=…` or `?token=…` would be stored as written.
+        if let Some((_, query)) = rest.split('#').next().unwrap_or_default().split_once('?') {
+            for pair in query.split('&') {
+                let name = pair.split('=').next().unwrap_or_default();
+                if pair.contains('=') && is_secret_header(name) {
+                    return Err(ProbeUrlError::SecretInQuery(
+                        name.chars().take(50).collect(),
+                    ));
+                }
+            }
         }
         Ok(Self(s.to_string()))
     }
@@ -869,6 +882,11 @@ mod tests {
             ProbeUrl::parse("https://user:pw@acme.example/"),
             Err(ProbeUrlError::Credentials)
         );
+        assert_eq!(
+            ProbeUrl::parse("https://acme.example/health?region=eu&api_key=abc"),
+            Err(ProbeUrlError::SecretInQuery("api_key".into()))
+        );
+        assert!(ProbeUrl::parse("https://acme.example/search?q=token").is_ok());
     }
 
     #[test]

@@ -13,11 +13,13 @@ use tend_domain::probe::{evaluate, ProbeMethod, ProbeOutcome, ProbeSettings, MAX
 use tend_store::checks::{FlipAlert, PendingFlip};
 use tend_store::probes::{DueProbe, ProbeRun};
 use tend_store::{Result, Store};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
 
 /// Runs claimed per transaction.
 const BATCH: i64 = 500;
+/// Results stored per transaction.
+const WRITE_BATCH: usize = 500;
 /// The longest the scheduler sleeps, so new probes start within about a second.
 const MAX_NAP: Duration = Duration::from_secs(1);
 
@@ -152,13 +154,8 @@ pub async fn call(client: &reqwest::Client, settings: &ProbeSettings) -> ProbeOu
         .unwrap_or(ProbeOutcome::TimedOut)
 }
 
-/// Runs one claimed slot: calls the URL, judges the answer, stores the result.
-pub async fn run_one(
-    store: &Store,
-    client: &reqwest::Client,
-    due: &DueProbe,
-    keep: i64,
-) -> Result<()> {
+/// Runs one claimed slot: calls the URL and judges the answer.
+pub async fn judge(client: &reqwest::Client, due: &DueProbe) -> ProbeRun {
     let started_at = tend_store::now_ms();
     let outcome = call(client, &due.settings).await;
     let verdict = evaluate(&due.settings, &outcome);
@@ -168,24 +165,54 @@ pub async fn run_one(
         } => (Some(*status), Some(*elapsed_ms)),
         _ => (None, None),
     };
-    let run = ProbeRun {
+    ProbeRun {
         slot_at: due.slot_at,
         started_at,
         latency_ms,
         status,
         verdict,
-    };
+    }
+}
+
+/// Runs one claimed slot and stores its result right away.
+pub async fn run_one(
+    store: &Store,
+    client: &reqwest::Client,
+    due: &DueProbe,
+    keep: i64,
+) -> Result<()> {
+    let run = judge(client, due).await;
     store.record_probe_result(due.check_id, &run, keep).await?;
     Ok(())
 }
 
-/// Claims every slot due at `now` and starts its run on `tasks`; returns how many
-/// were started. Never waits for a run.
+/// Results on their way to the database: (check id, run).
+pub type ResultSender = mpsc::Sender<(i64, ProbeRun)>;
+
+/// The result writer: stores what arrives in batches (up to 500 runs per
+/// transaction), so the runs of thousands of probes cost a few commits a second and
+/// never hold many database connections. Ends when every sender is gone.
+pub fn spawn_writer(store: Store, keep: i64) -> (ResultSender, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<(i64, ProbeRun)>(10_000);
+    let handle = tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(WRITE_BATCH);
+        while rx.recv_many(&mut batch, WRITE_BATCH).await > 0 {
+            if let Err(e) = store.record_probe_results(&batch, keep).await {
+                tracing::error!(error = %e, runs = batch.len(), "could not store probe results");
+            }
+            batch.clear();
+        }
+    });
+    (tx, handle)
+}
+
+/// Claims every slot due now and starts its run on `tasks`, the result going to
+/// `results`; returns how many were started. Never waits for a run.
 pub async fn start_due(
     store: &Store,
     client: &reqwest::Client,
     limit: &Arc<Semaphore>,
-    keep: i64,
+    results: &ResultSender,
     tasks: &mut JoinSet<()>,
 ) -> Result<usize> {
     let mut started = 0;
@@ -193,14 +220,15 @@ pub async fn start_due(
         let due = store.claim_due_probes(tend_store::now_ms(), BATCH).await?;
         let n = due.len();
         for probe in due {
-            let (store, client, limit) = (store.clone(), client.clone(), limit.clone());
+            let (client, limit, results) = (client.clone(), limit.clone(), results.clone());
             tasks.spawn(async move {
                 // The semaphore is never closed, so acquiring can only wait.
                 let Ok(_permit) = limit.acquire_owned().await else {
                     return;
                 };
-                if let Err(e) = run_one(&store, &client, &probe, keep).await {
-                    tracing::error!(error = %e, check = probe.check_id, "could not store a probe result");
+                let run = judge(&client, &probe).await;
+                if results.send((probe.check_id, run)).await.is_err() {
+                    tracing::warn!(check = probe.check_id, "probe result dropped at shutdown");
                 }
             });
         }
@@ -212,8 +240,8 @@ pub async fn start_due(
 }
 
 /// The scheduler: wakes at the next slot (at most a second later), starts what is due,
-/// reaps finished runs. On stop, runs in flight are abandoned; their slots are lost,
-/// the next ones run as usual.
+/// reaps finished runs. On stop, runs in flight are abandoned (their slots are lost,
+/// the next ones run as usual) and the results already in hand are stored.
 pub async fn probe_loop(
     store: Store,
     client: reqwest::Client,
@@ -221,16 +249,17 @@ pub async fn probe_loop(
     mut stopped: watch::Receiver<bool>,
 ) {
     let limit = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let (results, writer) = spawn_writer(store.clone(), config.results_kept);
     let mut tasks = JoinSet::new();
     loop {
-        if let Err(e) = start_due(&store, &client, &limit, config.results_kept, &mut tasks).await {
+        if let Err(e) = start_due(&store, &client, &limit, &results, &mut tasks).await {
             tracing::error!(error = %e, "could not claim due probes");
         }
         while tasks.try_join_next().is_some() {}
         let nap = match store.next_probe_slot().await {
             Ok(Some(next)) => {
                 let wait = next - tend_store::now_ms();
-                Duration::from_millis(wait.clamp(5, MAX_NAP.as_millis() as i64) as u64)
+                Duration::from_millis(wait.clamp(20, MAX_NAP.as_millis() as i64) as u64)
             }
             Ok(None) => MAX_NAP,
             Err(e) => {
@@ -244,6 +273,9 @@ pub async fn probe_loop(
         }
     }
     tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+    drop(results);
+    let _ = writer.await;
 }
 
 /// What a probe's flip means for its ticket: down says what was expected and what the

@@ -14,7 +14,7 @@ use tend_domain::page::PageRequest;
 use tend_domain::plan::Severity;
 use tend_domain::probe::{evaluate, ProbeDraft, ProbeOutcome, ProbeSettings, ProbeVerdict};
 use tend_domain::ticket::TicketSource;
-use tend_jobs::probe::{call, http_client, run_one, start_due};
+use tend_jobs::probe::{call, http_client, run_one, spawn_writer, start_due};
 use tend_jobs::watch;
 use tend_store::checks::Check;
 use tend_store::Store;
@@ -331,6 +331,7 @@ async fn a_hanging_target_does_not_hold_up_the_scheduler() {
         let hanging = probe_check(&store, &t.url("/hang")).await;
         let client = http_client().unwrap();
         let limit = Arc::new(Semaphore::new(4));
+        let (results, writer) = spawn_writer(store.clone(), 10);
         let mut tasks = tokio::task::JoinSet::new();
         // Claim the hanging probe's slot: start_due returns without waiting for it.
         let later = tend_store::now_ms() + 60_000;
@@ -343,7 +344,7 @@ async fn a_hanging_target_does_not_hold_up_the_scheduler() {
             tasks.spawn(async move {
                 let _ = run_one(&store2, &client2, &d, 10).await;
             });
-            start_due(&store, &client, &limit, 10, &mut tasks)
+            start_due(&store, &client, &limit, &results, &mut tasks)
                 .await
                 .unwrap()
         };
@@ -351,6 +352,8 @@ async fn a_hanging_target_does_not_hold_up_the_scheduler() {
         assert_eq!(started, 0, "{engine}");
         assert!(!tasks.is_empty());
         while tasks.join_next().await.is_some() {}
+        drop(results);
+        writer.await.unwrap();
         let results = store
             .probe_results(hanging.id, PageRequest::default())
             .await

@@ -205,69 +205,32 @@ impl Store {
         run: &ProbeRun,
         keep: i64,
     ) -> Result<Option<Flip>> {
+        let mut tx = self.begin().await?;
+        let flip = record_in(&mut tx, check_id, run, keep, now_ms()).await?;
+        tx.commit().await?;
+        Ok(flip)
+    }
+
+    /// Stores a batch of results in one transaction (one commit for many runs, which
+    /// keeps thousands of probes cheap on PostgreSQL). A result for a probe that no
+    /// longer exists is skipped. Returns the flips written.
+    pub async fn record_probe_results(
+        &self,
+        runs: &[(i64, ProbeRun)],
+        keep: i64,
+    ) -> Result<Vec<Flip>> {
         let now = now_ms();
         let mut tx = self.begin().await?;
-        // Counting first takes the row lock, so concurrent results of one probe queue.
-        let counted: Option<(i64, Option<i64>)> = with_tx!(&mut tx, c => sqlx::query_as(
-            "UPDATE probe_settings SET result_count = result_count + 1 WHERE check_id = $1 \
-             RETURNING result_count, last_slot_at")
-            .bind(check_id).fetch_optional(&mut *c).await)?;
-        let Some((n, last_slot)) = counted else {
-            return Err(StoreError::NotFound("probe"));
-        };
-        let up = run.verdict.is_up();
-        let reason = run.verdict.reason();
-        with_tx!(&mut tx, c => sqlx::query(
-            "INSERT INTO probe_results (check_id, n, slot_at, started_at, latency_ms, status, up, reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(check_id).bind(n).bind(run.slot_at).bind(run.started_at).bind(run.latency_ms)
-            .bind(run.status.map(i64::from)).bind(i64::from(up)).bind(&reason)
-            .execute(&mut *c).await.map(|_| ()))?;
-        if keep > 0 && n > keep {
-            with_tx!(&mut tx, c => sqlx::query("DELETE FROM probe_results WHERE check_id = $1 AND n <= $2")
-                .bind(check_id).bind(n - keep).execute(&mut *c).await.map(|_| ()))?;
-        }
-        with_tx!(&mut tx, c => sqlx::query(
-            "INSERT INTO ping_hours (check_id, hour, total, failures) VALUES ($1, $2, 1, $3) \
-             ON CONFLICT (check_id, hour) DO UPDATE SET total = ping_hours.total + 1, \
-             failures = ping_hours.failures + excluded.failures")
-            .bind(check_id).bind(hour_of(run.started_at)).bind(i64::from(!up))
-            .execute(&mut *c).await.map(|_| ()))?;
-        let mut flip = None;
-        if last_slot.is_none_or(|last| run.slot_at >= last) {
-            let current: Option<(String, i64)> = with_tx!(&mut tx, c => sqlx::query_as(
-                "SELECT state, paused FROM checks WHERE id = $1 AND deleted_at IS NULL")
-                .bind(check_id).fetch_optional(&mut *c).await)?;
-            if let Some((state, 0)) = current {
-                let old = parsed("state", CheckState::parse(&state))?;
-                let new = if up { CheckState::Up } else { CheckState::Down };
-                with_tx!(&mut tx, c => sqlx::query(
-                    "UPDATE checks SET state = $1, last_ping_at = $2, last_failed = $3, updated_at = $4 WHERE id = $5")
-                    .bind(new.as_str()).bind(run.started_at).bind(i64::from(!up)).bind(now).bind(check_id)
-                    .execute(&mut *c).await.map(|_| ()))?;
-                with_tx!(&mut tx, c => sqlx::query(
-                    "UPDATE probe_settings SET last_slot_at = $1 WHERE check_id = $2")
-                    .bind(run.slot_at).bind(check_id).execute(&mut *c).await.map(|_| ()))?;
-                if new != old {
-                    let reason = if up { "probe OK".to_string() } else { reason };
-                    let id: i64 = with_tx!(&mut tx, c => sqlx::query_scalar(
-                        "INSERT INTO check_flips (check_id, at, old_state, new_state, reason) \
-                         VALUES ($1, $2, $3, $4, $5) RETURNING id")
-                        .bind(check_id).bind(run.started_at).bind(old.as_str()).bind(new.as_str())
-                        .bind(&reason).fetch_one(&mut *c).await)?;
-                    flip = Some(Flip {
-                        id,
-                        check_id,
-                        at: run.started_at,
-                        old_state: old,
-                        new_state: new,
-                        reason,
-                    });
-                }
+        let mut flips = Vec::new();
+        for (check_id, run) in runs {
+            match record_in(&mut tx, *check_id, run, keep, now).await {
+                Ok(Some(flip)) => flips.push(flip),
+                Ok(None) | Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e),
             }
         }
         tx.commit().await?;
-        Ok(flip)
+        Ok(flips)
     }
 
     /// A probe's results, newest first.
@@ -295,4 +258,74 @@ impl Store {
             "SELECT started_at - slot_at FROM probe_results WHERE slot_at >= $1 AND slot_at < $2 ORDER BY id")
             .bind(from).bind(to).fetch_all(p).await)?)
     }
+}
+
+/// One result inside a transaction: see [`Store::record_probe_result`].
+async fn record_in(
+    tx: &mut Tx,
+    check_id: i64,
+    run: &ProbeRun,
+    keep: i64,
+    now: i64,
+) -> Result<Option<Flip>> {
+    // Counting first takes the row lock, so concurrent results of one probe queue.
+    let counted: Option<(i64, Option<i64>)> = with_tx!(tx, c => sqlx::query_as(
+        "UPDATE probe_settings SET result_count = result_count + 1 WHERE check_id = $1 \
+         RETURNING result_count, last_slot_at")
+        .bind(check_id).fetch_optional(&mut *c).await)?;
+    let Some((n, last_slot)) = counted else {
+        return Err(StoreError::NotFound("probe"));
+    };
+    let up = run.verdict.is_up();
+    let reason = run.verdict.reason();
+    with_tx!(tx, c => sqlx::query(
+        "INSERT INTO probe_results (check_id, n, slot_at, started_at, latency_ms, status, up, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(check_id).bind(n).bind(run.slot_at).bind(run.started_at).bind(run.latency_ms)
+        .bind(run.status.map(i64::from)).bind(i64::from(up)).bind(&reason)
+        .execute(&mut *c).await.map(|_| ()))?;
+    if keep > 0 && n > keep {
+        with_tx!(tx, c => sqlx::query("DELETE FROM probe_results WHERE check_id = $1 AND n <= $2")
+            .bind(check_id).bind(n - keep).execute(&mut *c).await.map(|_| ()))?;
+    }
+    with_tx!(tx, c => sqlx::query(
+        "INSERT INTO ping_hours (check_id, hour, total, failures) VALUES ($1, $2, 1, $3) \
+         ON CONFLICT (check_id, hour) DO UPDATE SET total = ping_hours.total + 1, \
+         failures = ping_hours.failures + excluded.failures")
+        .bind(check_id).bind(hour_of(run.started_at)).bind(i64::from(!up))
+        .execute(&mut *c).await.map(|_| ()))?;
+    let mut flip = None;
+    if last_slot.is_none_or(|last| run.slot_at >= last) {
+        let current: Option<(String, i64)> = with_tx!(tx, c => sqlx::query_as(
+            "SELECT state, paused FROM checks WHERE id = $1 AND deleted_at IS NULL")
+            .bind(check_id).fetch_optional(&mut *c).await)?;
+        if let Some((state, 0)) = current {
+            let old = parsed("state", CheckState::parse(&state))?;
+            let new = if up { CheckState::Up } else { CheckState::Down };
+            with_tx!(tx, c => sqlx::query(
+                "UPDATE checks SET state = $1, last_ping_at = $2, last_failed = $3, updated_at = $4 WHERE id = $5")
+                .bind(new.as_str()).bind(run.started_at).bind(i64::from(!up)).bind(now).bind(check_id)
+                .execute(&mut *c).await.map(|_| ()))?;
+            with_tx!(tx, c => sqlx::query(
+                "UPDATE probe_settings SET last_slot_at = $1 WHERE check_id = $2")
+                .bind(run.slot_at).bind(check_id).execute(&mut *c).await.map(|_| ()))?;
+            if new != old {
+                let reason = if up { "probe OK".to_string() } else { reason };
+                let id: i64 = with_tx!(tx, c => sqlx::query_scalar(
+                    "INSERT INTO check_flips (check_id, at, old_state, new_state, reason) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                    .bind(check_id).bind(run.started_at).bind(old.as_str()).bind(new.as_str())
+                    .bind(&reason).fetch_one(&mut *c).await)?;
+                flip = Some(Flip {
+                    id,
+                    check_id,
+                    at: run.started_at,
+                    old_state: old,
+                    new_state: new,
+                    reason,
+                });
+            }
+        }
+    }
+    Ok(flip)
 }
