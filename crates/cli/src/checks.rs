@@ -19,11 +19,62 @@ pub fn ping_url(public_url: &str, uuid: &str) -> String {
     format!("{}/ping/{uuid}", public_url.trim_end_matches('/'))
 }
 
-/// Adds a check and prints its ping URL.
+/// The options of `tend check add` that make an HTTP probe.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ProbeArgs {
+    /// HTTP probe: the URL Tend calls (http or https); makes the check a probe
+    #[arg(long, conflicts_with_all = ["period", "cron", "grace"])]
+    pub url: Option<String>,
+    /// HTTP probe: how often, 30s or more (default 1m)
+    #[arg(long, requires = "url")]
+    pub every: Option<String>,
+    /// HTTP probe: GET (default), HEAD, POST, PUT, PATCH, DELETE or OPTIONS
+    #[arg(long, requires = "url")]
+    pub method: Option<String>,
+    /// HTTP probe: a header as 'Name: value' (repeatable); credentials as ${env:TEND_PROBE_…}
+    #[arg(long = "header", requires = "url", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// HTTP probe: the status expected, a code (200) or a class (2xx, the default)
+    #[arg(long, requires = "url")]
+    pub expect: Option<String>,
+    /// HTTP probe: a word the body must contain
+    #[arg(long, requires = "url", conflicts_with = "no_keyword")]
+    pub keyword: Option<String>,
+    /// HTTP probe: a word the body must not contain
+    #[arg(long, requires = "url")]
+    pub no_keyword: Option<String>,
+    /// HTTP probe: how long to wait for the answer (default 10s, less than --every)
+    #[arg(long, requires = "url")]
+    pub timeout: Option<String>,
+    /// HTTP probe: the longest an answer may take, for example 2s
+    #[arg(long, requires = "url")]
+    pub max_latency: Option<String>,
+}
+
+impl ProbeArgs {
+    pub fn into_draft(self: Box<Self>) -> tend_domain::probe::ProbeDraft {
+        tend_domain::probe::ProbeDraft {
+            url: self.url.unwrap_or_default(),
+            method: self.method.unwrap_or_default(),
+            headers: self.headers.join("\n"),
+            every: self.every.unwrap_or_default(),
+            timeout: self.timeout.unwrap_or_default(),
+            expect: self.expect.unwrap_or_default(),
+            keyword: self.keyword.unwrap_or_default(),
+            no_keyword: self.no_keyword.unwrap_or_default(),
+            max_latency: self.max_latency.unwrap_or_default(),
+        }
+    }
+}
+
+/// Adds a check and prints its ping URL (a heartbeat) or what it calls (a probe).
 pub async fn add(store: &Store, draft: CheckDraft, public_url: &str) -> Result<String, Failure> {
     let input = draft.parse()?;
     let check = store.create_check(&actor(), &input).await?;
-    Ok(format!("{}\n", ping_url(public_url, &check.uuid)))
+    match &input.probe {
+        Some(probe) => Ok(format!("{}: {}\n", check.uuid, probe.describe())),
+        None => Ok(format!("{}\n", ping_url(public_url, &check.uuid))),
+    }
 }
 
 /// Adds an event-stream check and prints the URL its workflow POSTs events to.

@@ -632,12 +632,16 @@ Example:
 
 #[derive(Debug, Subcommand)]
 pub enum CheckCommand {
-    /// Add a heartbeat check for a client and print its ping URL
+    /// Add a heartbeat check (prints its ping URL) or, with --url, an HTTP probe
     #[command(after_help = "\
 Examples:
   tend check add --client acme --name \"lead sync\" --period 5m --grace 1m
   tend check add --client acme --name backups --cron \"0 2 * * *\" --tz Europe/Berlin --grace 30m
-  tend check add --client acme --name \"new leads\" --events       an event stream; prints its event URL")]
+  tend check add --client acme --name \"new leads\" --events       an event stream; prints its event URL
+  tend check add --client acme --name \"booking page\" --url https://acme.example/book --every 60s \\
+      --expect 200 --keyword Welcome --timeout 10s --max-latency 2s
+  tend check add --client acme --name api --url https://api.acme.example/health \\
+      --header 'Authorization: Bearer ${env:TEND_PROBE_ACME_TOKEN}'")]
     Add {
         /// The client's slug
         #[arg(long)]
@@ -672,6 +676,8 @@ Examples:
         /// For --events: how many first events the shape is learned from (default 20)
         #[arg(long, value_name = "N", requires = "events")]
         learn_events: Option<String>,
+        #[command(flatten)]
+        probe: Box<crate::checks::ProbeArgs>,
     },
     /// Forget an event stream's learned shape; it learns again from the next events
     Relearn {

@@ -367,8 +367,10 @@ async fn check(
             grace,
             events: false,
             learn_events: _,
+            probe,
         } => {
             let draft = tend_domain::check::CheckDraft {
+                probe: probe.into_draft(),
                 client,
                 name,
                 slug: slug.unwrap_or_default(),

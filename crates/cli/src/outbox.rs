@@ -26,6 +26,10 @@ pub fn jobs_config(config: &Config) -> Result<JobsConfig, Failure> {
         ),
         notify: config.notify()?,
         digest_hour: config.digest_hour()?,
+        probes: tend_jobs::ProbeConfig {
+            results_kept: s.pings_kept.max(1),
+            ..Default::default()
+        },
     })
 }
 

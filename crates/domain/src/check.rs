@@ -455,6 +455,10 @@ pub struct CheckDraft {
     pub timezone: String,
     /// Grace time after each deadline; empty: 1 hour.
     pub grace: String,
+    /// An HTTP probe's settings; a `url` makes the check an HTTP probe (then period,
+    /// cron and grace stay empty).
+    #[serde(flatten)]
+    pub probe: crate::probe::ProbeDraft,
 }
 
 /// A heartbeat check that passed [`CheckDraft::parse`].
@@ -466,6 +470,18 @@ pub struct CheckInput {
     pub workflow: String,
     pub criticality: Criticality,
     pub heartbeat: Heartbeat,
+    /// Set for an HTTP probe; its `heartbeat` is then the probe's interval with no grace.
+    pub probe: Option<crate::probe::ProbeSettings>,
+}
+
+impl CheckInput {
+    pub fn kind(&self) -> CheckKind {
+        if self.probe.is_some() {
+            CheckKind::HttpProbe
+        } else {
+            CheckKind::Heartbeat
+        }
+    }
 }
 
 impl CheckDraft {
@@ -496,7 +512,29 @@ impl CheckDraft {
             "" => Some(Criticality::Internal),
             s => e.check("criticality", Criticality::parse(s)),
         };
+        let probe = if self.probe.is_given() {
+            match self.probe.parse() {
+                Ok(settings) => Some(settings),
+                Err(errors) => {
+                    e.merge(errors);
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let schedule = match (self.period.trim(), self.cron.trim()) {
+            _ if self.probe.is_given() => {
+                if !(self.period.trim().is_empty() && self.cron.trim().is_empty()) {
+                    e.add(
+                        "period",
+                        "an HTTP probe runs every `every`; leave period and cron empty",
+                    );
+                }
+                probe.as_ref().map(|p| Schedule::Period {
+                    period_ms: p.interval_ms,
+                })
+            }
             ("", "") => {
                 e.add(
                     "period",
@@ -527,6 +565,8 @@ impl CheckDraft {
             }
         };
         let grace = match self.grace.trim() {
+            // A probe is judged on each run: no grace time.
+            _ if self.probe.is_given() => Some(0),
             "" => Some(AUTO_GRACE_MS),
             g => e.check("grace", parse_interval(g)),
         };
@@ -539,6 +579,7 @@ impl CheckDraft {
                     workflow,
                     criticality,
                     heartbeat: Heartbeat { schedule, grace_ms },
+                    probe,
                 })
             }
             _ => Err(e),

@@ -112,6 +112,7 @@ pub fn from_healthchecks_json(text: &str, client: &str) -> Result<Vec<ImportRow>
                     },
                     cron,
                     grace: c.grace.map(seconds_text).unwrap_or_default(),
+                    ..CheckDraft::default()
                 },
             }
         })
@@ -218,6 +219,7 @@ pub fn from_csv(text: &str, client: &str) -> Result<Vec<ImportRow>, ImportError>
                 cron: get("cron"),
                 timezone: get("timezone"),
                 grace: get("grace"),
+                ..CheckDraft::default()
             },
         });
         if out.len() > MAX_ROWS {

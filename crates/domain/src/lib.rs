@@ -35,6 +35,7 @@ pub mod page;
 pub mod payload_shape;
 pub mod ping_url;
 pub mod plan;
+pub mod probe;
 pub mod recipients;
 pub mod role;
 pub mod rounding;

@@ -11,6 +11,7 @@ pub mod event_volume;
 pub mod mail;
 pub mod monitor;
 pub mod month_close;
+pub mod probe;
 pub mod sla_scan;
 pub mod webhook;
 
@@ -27,6 +28,7 @@ pub use event_volume::{scan_volumes, VOLUME_SCAN_JOB};
 pub use mail::{MailConfig, MailError, Mailer};
 pub use monitor::{prune_ping_hours, watch, watch_with, WatchReport, PING_HOURS_KEPT_DAYS};
 pub use month_close::{run_month_close, MONTH_CLOSE_JOB};
+pub use probe::ProbeConfig;
 pub use sla_scan::{scan, scan_with, ScanReport};
 pub use webhook::{ChannelTargets, Notifier, WebhookTarget};
 
@@ -53,6 +55,8 @@ pub struct JobsConfig {
     pub notify: NotifyConfig,
     /// The local hour (0–23, each user's timezone) the daily digest goes out.
     pub digest_hour: i8,
+    /// How HTTP probes run (concurrency bound, results kept).
+    pub probes: ProbeConfig,
 }
 
 /// The configured Slack and webhook channels.
@@ -87,7 +91,16 @@ impl Jobs {
             routes: config.notify.routes.clone(),
         };
         let (stop, stopped) = watch::channel(false);
+        // Building the client fails only when its TLS backend cannot start; rustls with
+        // bundled roots has nothing to load, so this is a broken build, found at start-up.
+        let probe_client = probe::http_client().expect("the HTTP client for probes");
         let tasks = vec![
+            tokio::spawn(probe::probe_loop(
+                store.clone(),
+                probe_client,
+                config.probes.clone(),
+                stopped.clone(),
+            )),
             tokio::spawn(delivery_loop(
                 store.clone(),
                 (mailer, notifier),

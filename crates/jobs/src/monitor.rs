@@ -169,6 +169,9 @@ pub async fn alert_pending(
 /// What a flip means for the check's ticket: down opens or updates it, up after down
 /// adds a recovery note, anything else is quiet.
 pub fn alert_for(p: &PendingFlip) -> FlipAlert {
+    if let Some(probe) = &p.probe {
+        return crate::probe::alert_for(p, probe);
+    }
     if let Some(detail) = &p.flip.detail {
         return stream_alert(p, detail);
     }

@@ -402,7 +402,11 @@ impl Store {
             },
         )
         .await?;
-        let after = check_fields(input);
+        let mut after = check_fields(input);
+        if let Some(probe) = &input.probe {
+            crate::probes::insert_probe(&mut tx, id, probe, now).await?;
+            after.push(("probe", probe.describe()));
+        }
         audit::record(
             &mut tx,
             actor,
@@ -715,7 +719,9 @@ impl Store {
 async fn resolve(tx: &mut Tx, ping: &IncomingPing) -> Result<Option<(PingRow, bool)>> {
     match &ping.target {
         PingTarget::Uuid(uuid) => {
-            let sql = format!("SELECT {PING_ROW} FROM checks ch WHERE ch.public_id = $1 AND ch.deleted_at IS NULL");
+            // HTTP probes are judged by their own runs, not by pings.
+            let sql = format!("SELECT {PING_ROW} FROM checks ch WHERE ch.public_id = $1 AND ch.deleted_at IS NULL \
+                AND ch.kind <> 'http-probe'");
             let row: Option<PingRow> = with_tx!(tx, c => sqlx::query_as(&sql)
                 .bind(uuid.as_str()).fetch_optional(&mut *c).await)?;
             Ok(row.map(|r| (r, false)))
@@ -723,7 +729,7 @@ async fn resolve(tx: &mut Tx, ping: &IncomingPing) -> Result<Option<(PingRow, bo
         PingTarget::Slug { ping_key, slug } => {
             let sql = format!(
                 "SELECT {PING_ROW} FROM checks ch JOIN client_ping_keys k ON k.client_id = ch.client_id \
-                 WHERE k.ping_key = $1 AND ch.slug = $2 AND ch.deleted_at IS NULL"
+                 WHERE k.ping_key = $1 AND ch.slug = $2 AND ch.deleted_at IS NULL AND ch.kind <> 'http-probe'"
             );
             let row: Option<PingRow> = with_tx!(tx, c => sqlx::query_as(&sql)
                 .bind(ping_key).bind(slug).fetch_optional(&mut *c).await)?;
@@ -739,6 +745,13 @@ async fn resolve(tx: &mut Tx, ping: &IncomingPing) -> Result<Option<(PingRow, bo
             let Some(client_id) = client_id else {
                 return Ok(None);
             };
+            // The slug may belong to an HTTP probe, which pings cannot reach or replace.
+            let taken: Option<i64> = with_tx!(tx, c => sqlx::query_scalar(
+                "SELECT id FROM checks WHERE client_id = $1 AND slug = $2 AND deleted_at IS NULL")
+                .bind(client_id).bind(slug).fetch_optional(&mut *c).await)?;
+            if taken.is_some() {
+                return Ok(None);
+            }
             let beat = Heartbeat {
                 schedule: Schedule::Period {
                     period_ms: AUTO_PERIOD_MS,
@@ -994,19 +1007,21 @@ async fn record_batch(
     let mut runs: Vec<Run> = Vec::new();
     let mut by_id: HashMap<i64, usize> = HashMap::new();
     let mut by_uuid: HashMap<String, usize> = HashMap::new();
+    // HTTP probes are judged by their own runs, not by pings: their UUIDs are not found.
     if !uuids.is_empty() {
         let list = to_json(&uuids)?;
         let sql = match engine {
             Engine::Sqlite => format!(
                 "SELECT {PING_ROW}, ch.public_id FROM checks ch \
-                 WHERE ch.public_id IN (SELECT value FROM json_each($1)) AND ch.deleted_at IS NULL"
+                 WHERE ch.public_id IN (SELECT value FROM json_each($1)) AND ch.deleted_at IS NULL \
+                 AND ch.kind <> 'http-probe'"
             ),
             // Locked, in id order, so a second instance's batch waits instead of
             // numbering the same pings.
             Engine::Postgres => format!(
                 "SELECT {PING_ROW}, ch.public_id FROM checks ch \
                  WHERE ch.public_id IN (SELECT json_array_elements_text($1::json)) \
-                 AND ch.deleted_at IS NULL ORDER BY ch.id FOR UPDATE OF ch"
+                 AND ch.deleted_at IS NULL AND ch.kind <> 'http-probe' ORDER BY ch.id FOR UPDATE OF ch"
             ),
         };
         let rows: Vec<FoundRow> =
@@ -1259,6 +1274,8 @@ pub struct PendingFlip {
     pub check: Check,
     /// The client's technical owner, who hears about it first.
     pub client_owner_id: Option<i64>,
+    /// The probe's settings, when the check is an HTTP probe.
+    pub probe: Option<tend_domain::probe::ProbeSettings>,
 }
 
 /// What a flip does to the check's monitoring ticket.
@@ -1297,7 +1314,12 @@ impl Store {
                 Some(r) => check_from_row(&r),
                 None => Err(StoreError::NotFound("check")),
             })?;
+            let probe = match check.kind {
+                CheckKind::HttpProbe => self.probe_settings(check.id).await?,
+                _ => None,
+            };
             pending.push(PendingFlip {
+                probe,
                 flip: Flip {
                     id,
                     check_id,

@@ -25,6 +25,7 @@ pub mod messages;
 pub mod migrate;
 pub mod outbox;
 pub mod plans;
+pub mod probes;
 pub mod sessions;
 pub mod sla_scan;
 pub mod tickets;

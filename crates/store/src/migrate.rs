@@ -60,6 +60,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0009_ticket_events_clock_index.sql"),
     },
     Migration {
+        version: 10,
+        name: "probes",
+        sqlite: include_str!("../migrations/sqlite/0010_probes.sql"),
+        postgres: include_str!("../migrations/postgres/0010_probes.sql"),
+    },
+    Migration {
         version: 11,
         name: "event_streams",
         sqlite: include_str!("../migrations/sqlite/0011_event_streams.sql"),

@@ -12,8 +12,10 @@ use serde_json::Value;
 use tend_domain::check::{CheckDraft, CheckKind, CheckState};
 use tend_domain::event_stream::EventStreamDraft;
 use tend_domain::page::Page;
+use tend_domain::probe::{headers_text, ProbeSettings};
 use tend_domain::FieldErrors;
 use tend_store::checks::{Check, CheckFilter, Flip, Ping};
+use tend_store::probes::ProbeResult;
 use tend_store::{Store, StoreError};
 
 use super::body::{finish, Body};
@@ -32,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/checks/{uuid}/resume", post(resume))
         .route("/checks/{uuid}/pings", get(pings))
         .route("/checks/{uuid}/flips", get(flips))
+        .route("/checks/{uuid}/results", get(probe_results))
 }
 
 /// A check as the API shows it: the stored check, its schedule in words and the path
@@ -54,6 +57,10 @@ pub struct CheckView {
     /// `/events/<uuid>`, where an event stream's workflow POSTs its events.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_path: Option<String>,
+    /// An HTTP probe's settings (kind `http-probe`); given by GET `/checks/{uuid}` and
+    /// on creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -75,6 +82,46 @@ impl From<tend_store::check_uptime::CheckUptime> for UptimeView {
     }
 }
 
+/// An HTTP probe's settings as the API shows them. Header values are shown as
+/// written: a credential is only ever an `${env:…}` reference.
+#[derive(Debug, Serialize)]
+pub struct ProbeView {
+    pub url: String,
+    pub method: String,
+    pub headers: String,
+    pub every_ms: i64,
+    pub timeout_ms: i64,
+    pub expect: String,
+    pub keyword: Option<String>,
+    pub no_keyword: Option<String>,
+    pub max_latency_ms: Option<i64>,
+    /// "GET https://acme.example/health every 1m, expects 2xx".
+    pub description: String,
+}
+
+impl From<&ProbeSettings> for ProbeView {
+    fn from(s: &ProbeSettings) -> Self {
+        let keyword = |absent: bool| {
+            s.keyword
+                .as_ref()
+                .filter(|k| k.absent == absent)
+                .map(|k| k.text.clone())
+        };
+        Self {
+            url: s.url.to_string(),
+            method: s.method.to_string(),
+            headers: headers_text(&s.headers),
+            every_ms: s.interval_ms,
+            timeout_ms: s.timeout_ms,
+            expect: s.expect.to_string(),
+            keyword: keyword(false),
+            no_keyword: keyword(true),
+            max_latency_ms: s.max_latency_ms,
+            description: s.describe(),
+        }
+    }
+}
+
 impl From<Check> for CheckView {
     fn from(check: Check) -> Self {
         Self {
@@ -84,6 +131,7 @@ impl From<Check> for CheckView {
             uptime: None,
             event_path: (check.kind == CheckKind::EventStream)
                 .then(|| format!("/events/{}", check.uuid)),
+            probe: None,
             check,
         }
     }
@@ -145,9 +193,11 @@ pub async fn list(
 
 /// Add a check. A heartbeat needs `client`, `name` and a `period` (or a `cron` with its
 /// `timezone`); `grace` defaults to 1h, `criticality` to internal, `slug` to one made
-/// from the name. With `"kind": "event-stream"` it is an event stream instead (no
-/// schedule; `learn_events` and `events_kept` optional) and `event_path` says where its
-/// workflow POSTs events.
+/// from the name. With a `url` it is an HTTP probe instead: `every` (default 1m, at
+/// least 30s), `method`, `headers`, `timeout`, `expect`, `keyword` or `no_keyword`,
+/// `max_latency`. With `"kind": "event-stream"` it is an event stream (no schedule;
+/// `learn_events` and `events_kept` optional) and `event_path` says where its workflow
+/// POSTs events.
 #[utoipa::path(post, path = "/checks", tag = "checks", operation_id = "createCheck",
     request_body(content = super::openapi::CheckFields, description = "A heartbeat (CheckFields) or, with kind event-stream, an event stream (EventStreamFields)"),
     responses(
@@ -170,26 +220,28 @@ pub async fn create(
             None
         }
     };
-    let check = if kind == Some(CheckKind::EventStream) {
+    let (check, probe) = if kind == Some(CheckKind::EventStream) {
         let draft = body.onto(&EventStreamDraft::default(), "", &mut errors);
         let input = finish(draft, errors)?.parse()?;
-        state
+        let check = state
             .store
             .create_event_stream(&caller.actor(), &input)
-            .await?
-    } else if kind == Some(CheckKind::HttpProbe) {
-        errors.add(
-            "kind",
-            "http-probe checks cannot be added through this path yet",
-        );
-        return Err(errors.into());
+            .await?;
+        (check, None)
     } else {
+        // A heartbeat, or an HTTP probe when a `url` is given.
         let draft = body.onto(&CheckDraft::default(), "", &mut errors);
         let input = finish(draft, errors)?.parse()?;
-        state.store.create_check(&caller.actor(), &input).await?
+        if kind == Some(CheckKind::HttpProbe) && input.probe.is_none() {
+            return Err(FieldErrors::single("url", "an http-probe needs the URL to call").into());
+        }
+        let check = state.store.create_check(&caller.actor(), &input).await?;
+        (check, input.probe.as_ref().map(ProbeView::from))
     };
     let location = format!("{BASE}/checks/{}", check.uuid);
-    Ok(created(location, CheckView::from(check)))
+    let mut view = CheckView::from(check);
+    view.probe = probe;
+    Ok(created(location, view))
 }
 
 /// One check with its state, last ping, next deadline, both ping paths and its uptime.
@@ -210,9 +262,11 @@ pub async fn show(
         .await?
         .remove(&check.id)
         .unwrap_or_default();
+    let probe = state.store.probe_settings(check.id).await?;
     let mut view = CheckView::from(check);
     view.slug_ping_path = Some(slug_path);
     view.uptime = Some(uptime.into());
+    view.probe = probe.as_ref().map(ProbeView::from);
     Ok(Json(view))
 }
 
@@ -311,4 +365,26 @@ pub async fn flips(
     params.finish()?;
     let check = load(&state.store, &uuid).await?;
     Ok(Json(state.store.check_flips(check.id, page).await?))
+}
+
+/// An HTTP probe's results, newest first: when each run was due and started, the
+/// status and latency, and the verdict in words.
+#[utoipa::path(get, path = "/checks/{uuid}/results", tag = "checks", operation_id = "listProbeResults",
+    params(
+        ("uuid" = String, Path, description = "The check's UUID"),
+        ("page" = Option<u32>, Query, description = "Page number, from 1"),
+        ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 200 (default 25)"),
+    ),
+    responses((status = 200, description = "A page of probe results", body = super::openapi::PageOf)))]
+pub async fn probe_results(
+    State(state): State<AppState>,
+    _caller: ApiCaller,
+    PathText(uuid): PathText,
+    mut params: Params,
+) -> Result<Json<Page<ProbeResult>>, Problem> {
+    params.allow(&["page", "per_page"]);
+    let page = params.page();
+    params.finish()?;
+    let check = load(&state.store, &uuid).await?;
+    Ok(Json(state.store.probe_results(check.id, page).await?))
 }

@@ -286,6 +286,27 @@ pub struct CheckFields {
     timezone: Option<String>,
     /// Grace time after each deadline; default 1h.
     grace: Option<String>,
+    /// HTTP probe: the URL Tend calls (http or https). Giving it makes the check an
+    /// HTTP probe; then leave period, cron and grace out.
+    url: Option<String>,
+    /// HTTP probe: GET (default), HEAD, POST, PUT, PATCH, DELETE or OPTIONS.
+    method: Option<String>,
+    /// HTTP probe: headers, one `Name: value` per line. Credential headers
+    /// (Authorization, Cookie, X-Api-Key, ...) must name an environment variable:
+    /// `Authorization: Bearer ${env:TEND_PROBE_ACME_TOKEN}`.
+    headers: Option<String>,
+    /// HTTP probe: how often, 30s or more; default 1m.
+    every: Option<String>,
+    /// HTTP probe: how long to wait for the answer; default 10s, less than `every`.
+    timeout: Option<String>,
+    /// HTTP probe: the status expected, a code (200) or a class (2xx, the default).
+    expect: Option<String>,
+    /// HTTP probe: a word the body must contain.
+    keyword: Option<String>,
+    /// HTTP probe: a word the body must not contain.
+    no_keyword: Option<String>,
+    /// HTTP probe: the longest an answer may take (2s); default no limit.
+    max_latency: Option<String>,
 }
 
 /// An event-stream check as sent to POST `/checks` with `"kind": "event-stream"`.
@@ -347,7 +368,7 @@ pub struct PageOf {
         outbox::list, outbox::retry, outbox::send, outbox::discard,
         messages::list, messages::show, messages::replace, messages::reset, messages::email,
         checks::list, checks::create, checks::show, checks::delete, checks::pause,
-        checks::resume, checks::pings, checks::flips,
+        checks::resume, checks::pings, checks::flips, checks::probe_results,
         event_streams::shape, event_streams::drifts, event_streams::events,
         event_streams::volume, event_streams::relearn,
         maintenance::list, maintenance::create, maintenance::show, maintenance::end,

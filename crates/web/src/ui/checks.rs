@@ -10,20 +10,26 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use std::collections::HashMap;
 use tend_domain::check::{format_interval, CheckState};
+use tend_domain::check::{CheckDraft, Criticality};
 use tend_domain::page::{Page, PageRequest};
 
+use tend_domain::probe::{format_duration, headers_text, ProbeSettings};
+use tend_domain::FieldErrors;
 use tend_store::check_uptime::CheckUptime;
 use tend_store::checks::{Check, CheckFilter, Flip, Ping};
+use tend_store::probes::ProbeResult;
 use tend_store::StoreError;
 
 use crate::auth::Staff;
-use crate::ui::view::{local_time, render, Nav};
+use crate::ui::view::{field_errors, local_time, refused, render, Errors, Nav};
 use crate::ui::UiError;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/checks", get(overview))
+        .route("/checks/probes/new", get(new_probe))
+        .route("/checks/probes", post(create_probe))
         .route("/checks/{uuid}", get(show))
         .route("/checks/{uuid}/pause", post(pause))
         .route("/checks/{uuid}/resume", post(resume))
@@ -173,10 +179,50 @@ pub struct FlipRow {
     at: String,
 }
 
+/// An HTTP probe's settings, written for the check page.
+pub struct ProbeFacts {
+    method: String,
+    url: String,
+    every: String,
+    timeout: String,
+    expect: String,
+    headers: String,
+}
+
+impl From<&ProbeSettings> for ProbeFacts {
+    fn from(s: &ProbeSettings) -> Self {
+        let mut expect = format!("status {}", s.expect);
+        if let Some(k) = &s.keyword {
+            let verb = if k.absent { "without" } else { "with" };
+            expect.push_str(&format!(", {verb} \"{}\" in the body", k.text));
+        }
+        if let Some(l) = s.max_latency_ms {
+            expect.push_str(&format!(", within {}", format_duration(l)));
+        }
+        Self {
+            method: s.method.to_string(),
+            url: s.url.to_string(),
+            every: format_duration(s.interval_ms),
+            timeout: format_duration(s.timeout_ms),
+            expect,
+            headers: headers_text(&s.headers),
+        }
+    }
+}
+
+pub struct ResultRow {
+    result: ProbeResult,
+    at: String,
+    latency: String,
+    late: String,
+}
+
 #[derive(Template)]
 #[template(path = "check.html")]
 struct CheckPage {
     nav: Nav,
+    probe: Option<ProbeFacts>,
+    results: Page<ResultRow>,
     row: Row,
     grace: String,
     ping_path: String,
@@ -223,11 +269,23 @@ pub async fn show(
         .store
         .check_flips(check.id, PageRequest::new(Some(1), Some(20)))
         .await?;
-    let prev_link = format!(
-        "/checks/{uuid}?page={}",
-        pings.page.saturating_sub(1).max(1)
-    );
-    let next_link = format!("/checks/{uuid}?page={}", pings.page + 1);
+    let probe = state.store.probe_settings(check.id).await?;
+    let results = match &probe {
+        Some(_) => {
+            state
+                .store
+                .probe_results(check.id, PageRequest::new(q.page, Some(50)))
+                .await?
+        }
+        None => Page::new(Vec::new(), PageRequest::new(Some(1), Some(50)), 0),
+    };
+    let page = if probe.is_some() {
+        results.page
+    } else {
+        pings.page
+    };
+    let prev_link = format!("/checks/{uuid}?page={}", page.saturating_sub(1).max(1));
+    let next_link = format!("/checks/{uuid}?page={}", page + 1);
     let uptime = state
         .store
         .checks_uptime(&[&check], tend_store::now_ms())
@@ -236,6 +294,16 @@ pub async fn show(
     render(&CheckPage {
         resolves_on_recovery,
         nav: Nav::new(&staff, "checks"),
+        probe: probe.as_ref().map(ProbeFacts::from),
+        results: results.map(|r| ResultRow {
+            at: local_time(r.started_at, &tz),
+            latency: r
+                .latency_ms
+                .map(format_duration)
+                .unwrap_or_else(|| "-".into()),
+            late: format_duration(r.started_at - r.slot_at),
+            result: r,
+        }),
         grace: format_interval(check.grace_ms),
         ping_path: format!("/ping/{}", check.uuid),
         slug_ping_path: format!("/ping/{key}/{}", check.slug),
@@ -296,4 +364,74 @@ pub async fn resume(
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, UiError> {
     set_paused(state, staff, uuid, &form.csrf, false).await
+}
+
+#[derive(Template)]
+#[template(path = "probe_form.html")]
+struct ProbeForm {
+    nav: Nav,
+    draft: CheckDraft,
+    errors: Errors,
+    criticalities: Vec<&'static str>,
+}
+
+fn probe_form(staff: &Staff, draft: CheckDraft, errors: FieldErrors) -> ProbeForm {
+    ProbeForm {
+        nav: Nav::new(staff, "checks"),
+        draft,
+        errors: Errors(errors),
+        criticalities: Criticality::ALL.iter().map(|c| c.as_str()).collect(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ClientQuery {
+    client: Option<String>,
+}
+
+/// The form that adds an HTTP probe (`?client=` fills in the client).
+pub async fn new_probe(staff: Staff, Query(q): Query<ClientQuery>) -> Result<Response, UiError> {
+    staff.require_write()?;
+    let draft = CheckDraft {
+        client: q.client.unwrap_or_default(),
+        criticality: Criticality::Internal.as_str().into(),
+        ..Default::default()
+    };
+    render(&probe_form(&staff, draft, FieldErrors::new()))
+}
+
+#[derive(Deserialize)]
+pub struct ProbeFormData {
+    csrf: String,
+    #[serde(flatten)]
+    draft: CheckDraft,
+}
+
+/// Adds the probe and shows its page, or the form again with what to fix.
+pub async fn create_probe(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(f): Form<ProbeFormData>,
+) -> Result<Response, UiError> {
+    staff.check_csrf(&f.csrf)?;
+    staff.require_write()?;
+    let mut draft = f.draft;
+    let errors = if draft.probe.url.trim().is_empty() {
+        FieldErrors::single("url", "is required")
+    } else {
+        // The form makes probes only: heartbeat fields are not on it.
+        draft.period.clear();
+        draft.cron.clear();
+        draft.grace.clear();
+        match draft.parse() {
+            Ok(input) => match state.store.create_check(&staff.actor(), &input).await {
+                Ok(check) => {
+                    return Ok(Redirect::to(&format!("/checks/{}", check.uuid)).into_response())
+                }
+                Err(e) => field_errors(e)?,
+            },
+            Err(errors) => errors,
+        }
+    };
+    refused(&probe_form(&staff, draft, errors))
 }
