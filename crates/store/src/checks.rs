@@ -91,7 +91,7 @@ impl Check {
             .unwrap_or_else(|| "unreadable schedule".into())
     }
 
-    fn facts(&self) -> PingFacts {
+    pub(crate) fn facts(&self) -> PingFacts {
         PingFacts {
             last_ping_at: self.last_ping_at,
             last_failed: self.last_failed,
@@ -241,7 +241,7 @@ fn flip_from_row(r: &impl RowExt) -> Result<Flip> {
     })
 }
 
-fn schedule_columns(beat: &Heartbeat) -> (Option<i64>, Option<String>, Option<String>) {
+pub(crate) fn schedule_columns(beat: &Heartbeat) -> (Option<i64>, Option<String>, Option<String>) {
     match &beat.schedule {
         Schedule::Period { period_ms } => (Some(*period_ms), None, None),
         Schedule::Cron { expr, tz } => (

@@ -8,6 +8,7 @@ pub mod attainment;
 pub mod audit;
 pub mod backup;
 pub mod changes;
+pub mod check_edit;
 pub mod check_import;
 pub mod check_uptime;
 pub mod checks;

@@ -151,7 +151,7 @@ story!(
         let paths = doc["paths"].as_object().unwrap();
         for (path, methods) in [
             ("/checks", &["get", "post"][..]),
-            ("/checks/{uuid}", &["get", "delete"]),
+            ("/checks/{uuid}", &["get", "patch", "delete"]),
             ("/checks/{uuid}/pause", &["post"]),
             ("/checks/{uuid}/resume", &["post"]),
             ("/checks/{uuid}/pings", &["get"]),
@@ -282,5 +282,80 @@ story!(
         upload(&api, "/clients/nobody/checks/import", "text/csv", "name\n")
             .await
             .expect(StatusCode::NOT_FOUND);
+    }
+);
+
+story!(
+    a_heartbeat_is_edited_and_its_new_schedule_takes_effect,
+    |api: Api| async move {
+        acme(&api).await;
+        let added = api
+            .post(
+                "/checks",
+                json!({"client": "acme", "name": "Lead sync", "period": "5m", "grace": "1m"}),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        let uuid = added.body["uuid"].as_str().unwrap().to_string();
+        let path = format!("/checks/{uuid}");
+        let edited = api
+            .patch(&path, json!({"name": "Lead sync (HubSpot)", "grace": "10m", "criticality": "revenue-critical"}))
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(edited.body["name"], "Lead sync (HubSpot)");
+        assert_eq!(edited.body["grace_ms"], 600_000);
+        assert_eq!(edited.body["schedule"], "every 5m", "not sent, kept");
+        assert_eq!(
+            edited.body["slug"], "lead-sync",
+            "the slug stays unless sent"
+        );
+
+        let both = api
+            .patch(&path, json!({"cron": "0 9 * * 1-5"}))
+            .await
+            .expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(both.field_error("cron").is_some(), "{:#?}", both.body);
+        let cron = api
+            .patch(
+                &path,
+                json!({"cron": "0 9 * * 1-5", "timezone": "Europe/Berlin", "period": null}),
+            )
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(cron.body["cron"], "0 9 * * 1-5");
+        assert_eq!(cron.body["period_ms"], serde_json::Value::Null);
+        api.patch(&path, json!({"client": "other"}))
+            .await
+            .expect(StatusCode::UNPROCESSABLE_ENTITY);
+        api.patch(&path, json!({"grace": "soon"}))
+            .await
+            .expect(StatusCode::UNPROCESSABLE_ENTITY);
+        let read = api.read.clone();
+        api.call_as(
+            &read,
+            axum::http::Method::PATCH,
+            &path,
+            Some(json!({"name": "x"})),
+        )
+        .await
+        .expect(StatusCode::FORBIDDEN);
+
+        let stream = api
+            .post(
+                "/checks",
+                json!({"client": "acme", "name": "New leads", "kind": "event-stream"}),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        let stream_uuid = stream.body["uuid"].as_str().unwrap();
+        api.patch(&format!("/checks/{stream_uuid}"), json!({"name": "Leads"}))
+            .await
+            .expect(StatusCode::CONFLICT);
+        let audit = api.get("/audit?entity=check").await.expect(StatusCode::OK);
+        assert!(audit.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["summary"] == "edited check \"Lead sync (HubSpot)\""));
     }
 );

@@ -26,6 +26,10 @@ const ENTITIES: &[&str] = &[
     "message_template",
     "change",
     "release",
+    "time_entry",
+    "hour_adjustment",
+    "check",
+    "maintenance_window",
 ];
 
 /// Every change, optionally of one kind of entity.

@@ -29,7 +29,7 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/checks", get(list).post(create))
-        .route("/checks/{uuid}", get(show).delete(delete))
+        .route("/checks/{uuid}", get(show).patch(patch).delete(delete))
         .route("/checks/{uuid}/pause", post(pause))
         .route("/checks/{uuid}/resume", post(resume))
         .route("/checks/{uuid}/pings", get(pings))
@@ -268,6 +268,39 @@ pub async fn show(
     view.uptime = Some(uptime.into());
     view.probe = probe.as_ref().map(ProbeView::from);
     Ok(Json(view))
+}
+
+/// Edit a heartbeat check: any of `name`, `slug`, `workflow`, `criticality`, `period`,
+/// `cron`, `timezone`, `grace` (JSON Merge Patch: fields not sent keep their value,
+/// `null` empties one). To move from a period to a cron schedule, send the `cron` with
+/// `"period": null`. A new schedule takes effect at once. HTTP probes and event streams
+/// cannot be edited (409).
+#[utoipa::path(patch, path = "/checks/{uuid}", tag = "checks", operation_id = "patchCheck",
+    params(("uuid" = String, Path, description = "The check's UUID")),
+    request_body(content = super::openapi::CheckFields, description = "The fields to change"),
+    responses(
+        (status = 200, description = "The edited check", body = serde_json::Value),
+        (status = 409, description = "Not a heartbeat, or the slug is taken", body = Problem),
+        (status = 422, description = "A field is not valid; `errors` names it", body = Problem),
+    ))]
+pub async fn patch(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    PathText(uuid): PathText,
+    ApiJson(value): ApiJson<Value>,
+) -> Result<Json<CheckView>, Problem> {
+    caller.require_write()?;
+    let check = load(&state.store, &uuid).await?;
+    let mut errors = FieldErrors::new();
+    let body = Body::object(value)?;
+    tend_store::check_edit::editable(&check)?;
+    let draft = body.onto(&tend_store::check_edit::draft_of(&check), "", &mut errors);
+    let input = finish(draft, errors)?.parse()?;
+    let check = state
+        .store
+        .update_check(&caller.actor(), &uuid, &input)
+        .await?;
+    Ok(Json(check.into()))
 }
 
 /// Delete a check: its ping URL answers 404 from now on.

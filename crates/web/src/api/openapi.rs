@@ -368,7 +368,7 @@ pub struct PageOf {
         outbox::list, outbox::retry, outbox::send, outbox::discard,
         messages::list, messages::show, messages::replace, messages::reset, messages::email,
         checks::list, checks::create, checks::show, checks::delete, checks::pause,
-        checks::resume, checks::pings, checks::flips, checks::probe_results,
+        checks::resume, checks::pings, checks::flips, checks::probe_results, checks::patch,
         event_streams::shape, event_streams::drifts, event_streams::events,
         event_streams::volume, event_streams::relearn,
         maintenance::list, maintenance::create, maintenance::show, maintenance::end,
