@@ -5,16 +5,11 @@
 mod common;
 
 use common::*;
-use jiff::civil::date;
 use serde_json::{json, Value};
 use tend_domain::check::{CheckState, CheckUuid};
-use tend_domain::client::ClientDraft;
-use tend_domain::contract::ContractDraft;
-use tend_domain::email::Email;
 use tend_domain::event_stream::EventStreamDraft;
 use tend_domain::page::PageRequest;
 use tend_domain::plan::Severity;
-use tend_domain::role::Role;
 use tend_domain::ticket::TicketSource;
 use tend_domain::volume::{HOUR_MS, WEEK_MS};
 use tend_jobs::{scan_volumes, watch};
@@ -27,40 +22,7 @@ const URL: &str = "https://desk.agency.test";
 const T0: i64 = 1_800_000_000_000;
 
 async fn new_leads(store: &Store) -> Check {
-    store
-        .create_user(
-            &actor(),
-            &Email::parse("owner@agency.test").unwrap(),
-            "Olivia Owner",
-            Role::Owner,
-            "a long enough password",
-        )
-        .await
-        .unwrap();
-    let client = ClientDraft {
-        name: "Acme Dental".into(),
-        slug: "acme".into(),
-        timezone: "America/Chicago".into(),
-        ..Default::default()
-    }
-    .parse()
-    .unwrap();
-    let contract = ContractDraft {
-        plan: "GROWTH".into(),
-        ..Default::default()
-    }
-    .parse(date(2026, 11, 1))
-    .unwrap();
-    let mut tx = store.begin().await.unwrap();
-    let id = store
-        .insert_client(&mut tx, &actor(), &client)
-        .await
-        .unwrap();
-    store
-        .insert_contract(&mut tx, &actor(), id, &contract)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    owner_and_growth_client(store).await;
     let input = EventStreamDraft {
         client: "acme".into(),
         name: "New leads".into(),

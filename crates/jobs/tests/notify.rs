@@ -11,20 +11,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use common::*;
-use jiff::civil::date;
-use tend_domain::check::{CheckDraft, CheckUuid, MINUTE_MS};
-use tend_domain::client::ClientDraft;
-use tend_domain::contract::ContractDraft;
-use tend_domain::email::Email;
+use tend_domain::check::MINUTE_MS;
 use tend_domain::maintenance::WindowDraft;
 use tend_domain::notify::{ChannelKind, Route};
 use tend_domain::page::PageRequest;
-use tend_domain::ping_url::{PingTarget, Signal};
-use tend_domain::role::Role;
+use tend_domain::ping_url::Signal;
 use tend_domain::ticket::TicketStatus;
 use tend_jobs::webhook::verify_signature;
 use tend_jobs::{deliver_due_by, watch_with, Alerting, ChannelTargets, Notifier, WebhookTarget};
-use tend_store::checks::{Check, IncomingPing};
 use tend_store::outbox::{OutboxMessage, OutboxView};
 use tend_store::Store;
 
@@ -131,70 +125,6 @@ fn alerting(webhook_events: &[&str]) -> Alerting {
             },
         ],
     }
-}
-
-async fn lead_sync(store: &Store) -> Check {
-    store
-        .create_user(
-            &actor(),
-            &Email::parse("owner@agency.test").unwrap(),
-            "Olivia Owner",
-            Role::Owner,
-            "a long enough password",
-        )
-        .await
-        .unwrap();
-    let client = ClientDraft {
-        name: "Acme Dental".into(),
-        slug: "acme".into(),
-        timezone: "America/Chicago".into(),
-        ..Default::default()
-    }
-    .parse()
-    .unwrap();
-    let contract = ContractDraft {
-        plan: "GROWTH".into(),
-        ..Default::default()
-    }
-    .parse(date(2026, 11, 1))
-    .unwrap();
-    let mut tx = store.begin().await.unwrap();
-    let id = store
-        .insert_client(&mut tx, &actor(), &client)
-        .await
-        .unwrap();
-    store
-        .insert_contract(&mut tx, &actor(), id, &contract)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let input = CheckDraft {
-        client: "acme".into(),
-        name: "Lead sync".into(),
-        workflow: "Typeform to HubSpot".into(),
-        criticality: "revenue-critical".into(),
-        period: "5m".into(),
-        grace: "1m".into(),
-        ..Default::default()
-    }
-    .parse()
-    .unwrap();
-    store.create_check(&actor(), &input).await.unwrap()
-}
-
-async fn ping(store: &Store, check: &Check, signal: Signal, at: i64) {
-    let ping = IncomingPing {
-        target: PingTarget::Uuid(CheckUuid::parse(&check.uuid).unwrap()),
-        signal,
-        rid: None,
-        create: false,
-        at,
-        method: "GET".into(),
-        body: String::new(),
-        remote_addr: "127.0.0.1".into(),
-        user_agent: "curl".into(),
-    };
-    store.record_pings(&[ping], 1_000).await.unwrap();
 }
 
 async fn outbox(store: &Store) -> Vec<OutboxMessage> {

@@ -10,11 +10,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jiff::civil::date;
+use tend_domain::check::{CheckDraft, CheckUuid};
 use tend_domain::client::ClientDraft;
 use tend_domain::contract::ContractDraft;
 use tend_domain::email::Email;
+use tend_domain::ping_url::{PingTarget, Signal};
 use tend_domain::role::Role;
 use tend_domain::ticket::TicketDraft;
+use tend_store::checks::{Check, IncomingPing};
 use tend_store::{Actor, Store};
 
 pub struct TempDir(pub PathBuf);
@@ -94,9 +97,9 @@ pub fn actor() -> Actor {
     Actor::system("test")
 }
 
-/// An agency owner (who hears about unassigned tickets), a GROWTH client, and a P1
-/// ticket opened now. Returns the ticket's number.
-pub async fn growth_client_with_p1_ticket(store: &Store) -> i64 {
+/// An agency owner (who hears about alerts nobody else owns) and a GROWTH client,
+/// `acme`, in America/Chicago.
+pub async fn owner_and_growth_client(store: &Store) {
     store
         .create_user(
             &actor(),
@@ -131,6 +134,11 @@ pub async fn growth_client_with_p1_ticket(store: &Store) -> i64 {
         .await
         .unwrap();
     tx.commit().await.unwrap();
+}
+
+/// [`owner_and_growth_client`] and a P1 ticket opened now. Returns the ticket's number.
+pub async fn growth_client_with_p1_ticket(store: &Store) -> i64 {
+    owner_and_growth_client(store).await;
     let ticket = TicketDraft {
         client: "acme".into(),
         title: "Leads stopped landing in the CRM".into(),
@@ -140,6 +148,40 @@ pub async fn growth_client_with_p1_ticket(store: &Store) -> i64 {
     .parse()
     .unwrap();
     store.create_ticket(&actor(), &ticket).await.unwrap().number
+}
+
+/// [`owner_and_growth_client`] with a revenue-critical heartbeat, "Lead sync", expected
+/// every 5 minutes with 1 minute of grace.
+pub async fn lead_sync(store: &Store) -> Check {
+    owner_and_growth_client(store).await;
+    let input = CheckDraft {
+        client: "acme".into(),
+        name: "Lead sync".into(),
+        workflow: "Typeform to HubSpot".into(),
+        criticality: "revenue-critical".into(),
+        period: "5m".into(),
+        grace: "1m".into(),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    store.create_check(&actor(), &input).await.unwrap()
+}
+
+/// Stores one ping for `check`, as its ping URL would.
+pub async fn ping(store: &Store, check: &Check, signal: Signal, at: i64) {
+    let ping = IncomingPing {
+        target: PingTarget::Uuid(CheckUuid::parse(&check.uuid).unwrap()),
+        signal,
+        rid: None,
+        create: false,
+        at,
+        method: "GET".into(),
+        body: String::new(),
+        remote_addr: "127.0.0.1".into(),
+        user_agent: "curl".into(),
+    };
+    store.record_pings(&[ping], 1_000).await.unwrap();
 }
 
 /// A free TCP port on loopback.
