@@ -436,6 +436,27 @@ pub fn sample_context() -> MessageContext {
     }
 }
 
+/// Why a written message cannot go yet: a subject and a body are needed, and the body
+/// must have no `[blanks]` left. (The subject is not searched for blanks: a tag such as
+/// "[#42]" or "[Action needed]" is the sender's choice there.)
+pub fn ready_to_send(message: &RenderedMessage) -> crate::FieldErrors {
+    let mut e = crate::FieldErrors::new();
+    if message.subject.trim().is_empty() {
+        e.add("subject", "is required");
+    }
+    if message.body.trim().is_empty() {
+        e.add("body", "is required");
+    }
+    let blanks = unfilled_blanks(&message.body);
+    if !blanks.is_empty() {
+        e.add(
+            "body",
+            format!("fill in the blanks first: {}", blanks.join(", ")),
+        );
+    }
+    e
+}
+
 /// The `[blanks]` still in a text: short bracketed phrases the sender must fill in.
 pub fn unfilled_blanks(text: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -505,6 +526,25 @@ mod tests {
             assert_eq!(check(kind, &default_template(kind)), Ok(()));
             assert!(!kind.is_about_a_ticket());
         }
+    }
+
+    #[test]
+    fn a_message_goes_only_with_a_subject_a_body_and_no_blanks() {
+        let ok = RenderedMessage {
+            subject: "[#42] Resolved".into(),
+            body: "All fixed.".into(),
+        };
+        assert!(ready_to_send(&ok).is_empty());
+        let blank = RenderedMessage {
+            subject: " ".into(),
+            body: "ETA: [a realistic time]".into(),
+        };
+        let e = ready_to_send(&blank);
+        assert_eq!(e.get("subject"), Some("is required"));
+        assert_eq!(
+            e.get("body"),
+            Some("fill in the blanks first: [a realistic time]")
+        );
     }
 
     #[test]

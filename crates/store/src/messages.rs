@@ -8,7 +8,7 @@ use serde::Serialize;
 use tend_domain::business_time::BusinessHours;
 use tend_domain::calendar::BusinessCalendar;
 use tend_domain::message_template::{
-    check, default_template, AgentFacts, ClientFacts, ContactFacts, MessageContext,
+    check, default_template, ready_to_send, AgentFacts, ClientFacts, ContactFacts, MessageContext,
     MessageTemplate, PostMortemFacts, RenderedMessage, TemplateKind, TicketFacts,
 };
 use tend_domain::plan::TargetKind;
@@ -325,18 +325,8 @@ impl Store {
         if recipients.is_empty() {
             e.add("recipients", "choose at least one contact");
         }
-        if message.subject.trim().is_empty() {
-            e.add("subject", "is required");
-        }
-        if message.body.trim().is_empty() {
-            e.add("body", "is required");
-        }
-        let blanks = tend_domain::message_template::unfilled_blanks(&message.body);
-        if !blanks.is_empty() {
-            e.add(
-                "body",
-                format!("fill in the blanks first: {}", blanks.join(", ")),
-            );
+        for err in ready_to_send(message).iter() {
+            e.add(&err.field, err.message.clone());
         }
         if !e.is_empty() {
             return Err(StoreError::Invalid(e));

@@ -374,20 +374,7 @@ impl Store {
             subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
             body: body.replace("\r\n", "\n"),
         };
-        let mut e = tend_domain::FieldErrors::default();
-        for (field, text) in [("subject", &written.subject), ("body", &written.body)] {
-            if text.trim().is_empty() {
-                e.add(field, "is required");
-                continue;
-            }
-            let blanks = tend_domain::message_template::unfilled_blanks(text);
-            if !blanks.is_empty() {
-                e.add(
-                    field,
-                    format!("still has blanks to fill in: {}", blanks.join(", ")),
-                );
-            }
-        }
+        let e = tend_domain::message_template::ready_to_send(&written);
         if !e.is_empty() {
             return Err(StoreError::Invalid(e));
         }
