@@ -491,16 +491,32 @@ impl Store {
         now: jiff::Timestamp,
         within: jiff::SignedDuration,
     ) -> Result<HashSet<i64>> {
+        let mut sets = self.tickets_breaching_each(now, &[within]).await?;
+        Ok(sets.pop().unwrap_or_default())
+    }
+
+    /// [`tickets_breaching_within`](Self::tickets_breaching_within) for several horizons
+    /// at once (the dashboard's "breached" and "within 24 h"), evaluating the clocks once.
+    pub async fn tickets_breaching_each(
+        &self,
+        now: jiff::Timestamp,
+        horizons: &[jiff::SignedDuration],
+    ) -> Result<Vec<HashSet<i64>>> {
         let input = self.scan_input(now, false).await?;
-        Ok(input
-            .tickets
+        Ok(horizons
             .iter()
-            .filter(|t| {
-                t.clocks
+            .map(|&within| {
+                input
+                    .tickets
                     .iter()
-                    .any(|(_, s)| tend_domain::sla_notice::breaches_within(s, now, within))
+                    .filter(|t| {
+                        t.clocks
+                            .iter()
+                            .any(|(_, s)| tend_domain::sla_notice::breaches_within(s, now, within))
+                    })
+                    .map(|t| t.id)
+                    .collect()
             })
-            .map(|t| t.id)
             .collect())
     }
 }

@@ -47,14 +47,10 @@ struct DashboardPage {
 pub async fn show(State(state): State<AppState>, staff: Staff) -> Result<Response, UiError> {
     let now = Timestamp::now();
     let store = &state.store;
-    let breached = store
-        .tickets_breaching_within(now, SignedDuration::ZERO)
-        .await?
-        .len();
-    let within_day = store
-        .tickets_breaching_within(now, SignedDuration::from_hours(24))
-        .await?
-        .len();
+    let breaching = store
+        .tickets_breaching_each(now, &[SignedDuration::ZERO, SignedDuration::from_hours(24)])
+        .await?;
+    let (breached, within_day) = (breaching[0].len(), breaching[1].len());
     let counts = store.check_state_counts().await?;
     let count = |s: CheckState| counts.iter().find(|c| c.0 == s).map_or(0, |c| c.1);
     let one = PageRequest::new(Some(1), Some(1));
