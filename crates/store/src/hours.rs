@@ -1611,6 +1611,12 @@ impl Store {
             rows.iter().map(crate::users::user_from_row).collect::<Result<Vec<_>>>()
         })?;
         let recipients = crate::users::who_hears(&[contract.client_owner], &users);
+        // The drafted email is signed by whoever hears about the alert first: the
+        // client's technical owner, else the agency's first active owner.
+        let agent = recipients
+            .first()
+            .map(|u| u.name.clone())
+            .unwrap_or_default();
         let text = AlertText::new(contract, plan, plans, period, alert, next_start);
         for to in recipients {
             let message = NewMessage {
@@ -1652,16 +1658,6 @@ impl Store {
             HoursThreshold::Depleted => TemplateKind::HoursDepleted,
         };
         let template = crate::messages::template_in(tx, kind).await?;
-        let agent = contract
-            .client_owner
-            .and_then(|id| users.iter().find(|u| u.id == id))
-            .or_else(|| {
-                users
-                    .iter()
-                    .find(|u| u.role == tend_domain::role::Role::Owner)
-            })
-            .map(|u| u.name.clone())
-            .unwrap_or_default();
         for (name, email, _) in billing {
             let context = MessageContext {
                 client: ClientFacts {
