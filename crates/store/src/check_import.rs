@@ -173,10 +173,7 @@ impl Store {
     async fn taken_uuids(&self, uuids: &[&str]) -> Result<HashSet<String>> {
         let mut taken = HashSet::new();
         for chunk in uuids.chunks(500) {
-            let list = (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let list = crate::placeholders(chunk.len(), 1);
             let sql = format!("SELECT public_id FROM checks WHERE public_id IN ({list})");
             let found: Vec<String> = with_pool!(&self.db, p => {
                 let mut q = sqlx::query_scalar(&sql);

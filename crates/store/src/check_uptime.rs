@@ -41,10 +41,7 @@ impl Store {
             return Ok(out);
         }
         let from = now - 30 * DAY_MS;
-        let ids = (2..checks.len() + 2)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let ids = crate::placeholders(checks.len(), 2);
         let sql = format!(
             "SELECT check_id, at, old_state, new_state FROM check_flips \
              WHERE at >= $1 AND check_id IN ({ids}) ORDER BY check_id, at, id"

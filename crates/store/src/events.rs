@@ -455,10 +455,9 @@ impl Store {
         }
         let last_hour = last_completed_hour(now);
         let hours = hours_read(last_hour);
-        let placeholders: Vec<String> = (1..=hours.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT check_id, hour, total FROM event_hours WHERE hour IN ({})",
-            placeholders.join(", ")
+            crate::placeholders(hours.len(), 1)
         );
         let counts: Vec<(i64, i64, i64)> = with_pool!(&self.db, p => {
             let mut q = sqlx::query_as(&sql);

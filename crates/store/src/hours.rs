@@ -46,7 +46,9 @@ use crate::audit::{self, Action, Change};
 use crate::outbox::{enqueue, NewMessage, EMAIL};
 use crate::row::parsed;
 use crate::users::User;
-use crate::{ended_contract_states, with_pool, with_tx, Actor, Result, Store, StoreError, Tx};
+use crate::{
+    ended_contract_states, placeholders, with_pool, with_tx, Actor, Result, Store, StoreError, Tx,
+};
 
 /// A plan as the hour bank uses it: its terms, rounding and work types.
 #[derive(Debug, Clone, Serialize)]
@@ -345,14 +347,6 @@ fn values_sql(rows: usize, width: usize, first: usize) -> String {
         .join(", ")
 }
 
-/// `$first, …`: `n` placeholders from `$first`.
-fn list_sql(n: usize, first: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// A period's ledger summed for one kind and lot: (kind, lot, positive sum, negative sum).
 type KindSum = (EntryKind, Option<Date>, i64, i64);
 
@@ -368,8 +362,8 @@ async fn waiting_entries(tx: &mut Tx, keys: &[(i64, String)]) -> Result<Vec<(i64
     let sql = format!(
         "SELECT id, contract_id, period_start, billable_minutes FROM time_entries \
          WHERE contract_id IN ({}) AND period_start IN ({}) AND bank_state = 'waiting' ORDER BY id",
-        list_sql(keys.len(), 1),
-        list_sql(starts.len(), keys.len() + 1)
+        placeholders(keys.len(), 1),
+        placeholders(starts.len(), keys.len() + 1)
     );
     let rows: Vec<(i64, i64, String, i64)> = with_tx!(tx, c => {
         let mut q = sqlx::query_as(&sql);
@@ -403,8 +397,8 @@ async fn ledger_sums_of(tx: &mut Tx, keys: &[(i64, String)]) -> Result<HashMap<i
     let sql = format!(
         "SELECT contract_id, period_start, kind, lot, plus, minus FROM ledger_sums \
          WHERE contract_id IN ({}) AND period_start IN ({})",
-        list_sql(keys.len(), 1),
-        list_sql(starts.len(), keys.len() + 1)
+        placeholders(keys.len(), 1),
+        placeholders(starts.len(), keys.len() + 1)
     );
     let rows: Vec<(i64, String, String, String, i64, i64)> = with_tx!(tx, c => {
         let mut q = sqlx::query_as(&sql);
@@ -1161,7 +1155,7 @@ impl Store {
         let pairs = values_sql(batch.len(), 2, 2);
         // The contract list lets both engines reach the rows through the primary key;
         // the pairs then pick each contract's period exactly.
-        let ids = list_sql(batch.len(), 2 + 2 * batch.len());
+        let ids = placeholders(batch.len(), 2 + 2 * batch.len());
         // On PostgreSQL the rows are locked in one order and those another transaction
         // holds are skipped (the next pass takes them if still open), so two closers
         // never wait on each other in a cycle. SQLite has one writer at a time.
@@ -1341,10 +1335,7 @@ impl Store {
             })?;
         }
         for chunk in drawn_ids.chunks(INSERT_BATCH) {
-            let list = (2..chunk.len() + 2)
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let list = placeholders(chunk.len(), 2);
             let sql = format!("UPDATE time_entries SET bank_state = $1 WHERE id IN ({list})");
             with_tx!(&mut tx, c => {
                 let mut q = sqlx::query(&sql).bind("drawn");

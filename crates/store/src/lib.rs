@@ -267,6 +267,14 @@ pub(crate) fn sql_names<T: Copy>(
         .join(", ")
 }
 
+/// `$first, …`: `n` bind placeholders from `$first`, for an `IN (…)` list.
+pub(crate) fn placeholders(n: usize, first: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Ticket statuses that are done (`TicketStatus::is_open` is false).
 pub(crate) fn done_ticket_statuses() -> String {
     use tend_domain::ticket::TicketStatus;
