@@ -57,7 +57,7 @@ impl Signal {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PingTarget {
     Uuid(CheckUuid),
     Slug { ping_key: String, slug: String },

@@ -16,9 +16,8 @@
 
 use serde::Serialize;
 use tend_domain::check::{
-    deadlines, heartbeat_state, next_wake, prune_due, run_duration_ms, CheckInput, CheckKind,
-    CheckState, CheckUuid, Criticality, CronExpr, Heartbeat, PingFacts, Schedule, AUTO_GRACE_MS,
-    AUTO_PERIOD_MS,
+    deadlines, heartbeat_state, next_wake, CheckInput, CheckKind, CheckState, CheckUuid,
+    Criticality, CronExpr, Heartbeat, PingFacts, Schedule, AUTO_GRACE_MS, AUTO_PERIOD_MS,
 };
 use tend_domain::page::{Page, PageRequest};
 use tend_domain::ping_url::{PingTarget, Signal};
@@ -27,9 +26,7 @@ use tend_domain::timezone::Timezone;
 use crate::audit::{self, Action, Change};
 use crate::error::is_unique_violation;
 use crate::row::{parsed, RowExt};
-use crate::{
-    bind_all, now_ms, with_pool, with_tx, Actor, Bind, Db, Engine, Result, Store, StoreError, Tx,
-};
+use crate::{bind_all, now_ms, with_pool, with_tx, Actor, Bind, Db, Result, Store, StoreError, Tx};
 
 /// How many pings a check keeps unless configured otherwise.
 pub const DEFAULT_PINGS_KEPT: i64 = 1_000;
@@ -101,7 +98,7 @@ impl Check {
     }
 }
 
-fn heartbeat_of(
+pub(crate) fn heartbeat_of(
     period_ms: Option<i64>,
     cron: Option<&str>,
     timezone: Option<&str>,
@@ -285,7 +282,7 @@ pub(crate) fn taken_slug(e: sqlx::Error, slug: &str) -> StoreError {
 }
 
 /// The columns of a check the ping writer needs.
-type PingRow = (
+pub(crate) type PingRow = (
     i64,
     Option<i64>,
     Option<String>,
@@ -298,7 +295,7 @@ type PingRow = (
     Option<i64>,
     i64,
 );
-const PING_ROW: &str =
+pub(crate) const PING_ROW: &str =
     "ch.id, ch.period_ms, ch.cron, ch.timezone, ch.grace_ms, ch.state, ch.paused, \
     ch.last_ping_at, ch.last_failed, ch.started_at, ch.ping_count";
 
@@ -345,7 +342,7 @@ pub(crate) async fn insert_flip(
 }
 
 /// The start of the UTC hour holding `ms`.
-fn hour_of(ms: i64) -> i64 {
+pub(crate) fn hour_of(ms: i64) -> i64 {
     ms - ms.rem_euclid(3_600_000)
 }
 
@@ -606,18 +603,44 @@ impl Store {
 
     /// Stores a batch of pings in one transaction and says, per ping, whether its check
     /// was found. Only after this returns `Ok` may the pings be answered with a 2xx.
-    /// `keep` is how many pings each check keeps.
+    /// `keep` is how many pings each check keeps. (The server stores pings through a
+    /// [`crate::ping_writer::PingWriter`]; this is for one-off pings and tests.)
     pub async fn record_pings(
         &self,
         pings: &[IncomingPing],
         keep: i64,
     ) -> Result<Vec<PingOutcome>> {
-        // SQLite: the write lock first, so the rows read are the rows updated (a read
-        // transaction cannot always be upgraded once another connection has written).
+        match &self.db {
+            Db::Sqlite(pool) => {
+                let path = pool.connect_options().get_filename().to_path_buf();
+                let store = self.clone();
+                let pings = pings.to_vec();
+                let runtime = tokio::runtime::Handle::current();
+                tokio::task::spawn_blocking(move || {
+                    let mut conn = crate::ping_sqlite::SqlitePings::open(&path, false)?;
+                    conn.record(&pings, keep, &mut |ping| {
+                        runtime.block_on(store.create_pinged_check(ping))
+                    })
+                })
+                .await
+                .map_err(|e| StoreError::invalid("ping", e.to_string()))?
+            }
+            Db::Pg(_) => {
+                let mut tx = self.begin_write().await?;
+                let outcomes = crate::ping_batch::record_batch_pg(&mut tx, pings, keep).await?;
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+        }
+    }
+
+    /// Makes the check a slug ping with `?create=1` names, when its ping key is known and
+    /// the slug free; says whether it made one.
+    pub(crate) async fn create_pinged_check(&self, ping: &IncomingPing) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let outcomes = record_batch(&mut tx, self.engine(), pings, keep).await?;
+        let created = matches!(resolve(&mut tx, ping).await?, Some((_, true)));
         tx.commit().await?;
-        Ok(outcomes)
+        Ok(created)
     }
 
     /// Drops hourly ping counts of hours that started before `before` (UTC ms), at most
@@ -716,7 +739,7 @@ impl Store {
 }
 
 /// Finds the check a ping names, creating it for `?create=1` on a known ping key.
-async fn resolve(tx: &mut Tx, ping: &IncomingPing) -> Result<Option<(PingRow, bool)>> {
+pub(crate) async fn resolve(tx: &mut Tx, ping: &IncomingPing) -> Result<Option<(PingRow, bool)>> {
     match &ping.target {
         PingTarget::Uuid(uuid) => {
             // HTTP probes are judged by their own runs, not by pings.
@@ -805,454 +828,6 @@ async fn resolve(tx: &mut Tx, ping: &IncomingPing) -> Result<Option<(PingRow, bo
             Ok(Some((row, true)))
         }
     }
-}
-
-/// A check the batch touches, as its pings move it (in memory until the batch is
-/// written).
-struct Run {
-    id: i64,
-    beat: Option<Heartbeat>,
-    state: CheckState,
-    state_before: CheckState,
-    facts: PingFacts,
-    /// Pings numbered so far (the check's `ping_count`), and before this batch.
-    count: i64,
-    count_before: i64,
-    wake: Option<i64>,
-    down_at: Option<i64>,
-    at: i64,
-}
-
-impl Run {
-    fn from_row(row: PingRow) -> Result<Self> {
-        let (
-            id,
-            period_ms,
-            cron,
-            timezone,
-            grace_ms,
-            state,
-            paused,
-            last_ping_at,
-            last_failed,
-            started_at,
-            count,
-        ) = row;
-        let state = parsed("state", CheckState::parse(&state))?;
-        Ok(Self {
-            id,
-            beat: heartbeat_of(period_ms, cron.as_deref(), timezone.as_deref(), grace_ms),
-            state,
-            state_before: state,
-            facts: PingFacts {
-                last_ping_at,
-                last_failed: last_failed != 0,
-                started_at,
-                paused: paused != 0,
-            },
-            count,
-            count_before: count,
-            wake: None,
-            down_at: None,
-            at: 0,
-        })
-    }
-}
-
-/// [`PING_ROW`] and the check's UUID.
-type FoundRow = (
-    i64,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    i64,
-    String,
-    i64,
-    Option<i64>,
-    i64,
-    Option<i64>,
-    i64,
-    String,
-);
-
-fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    // Plain structs of numbers and strings always serialize.
-    serde_json::to_string(value).map_err(|e| StoreError::invalid("ping", e.to_string()))
-}
-
-/// One ping row, as the batch insert reads it.
-#[derive(Serialize)]
-struct PingRowOut<'a> {
-    check_id: i64,
-    n: i64,
-    at: i64,
-    kind: &'static str,
-    exit_status: Option<i64>,
-    method: &'a str,
-    body: &'a str,
-    remote_addr: &'a str,
-    user_agent: &'a str,
-    rid: Option<&'a str>,
-    duration_ms: Option<i64>,
-}
-
-/// A check's new columns, as the batch update reads them.
-#[derive(Serialize)]
-struct CheckRowOut {
-    id: i64,
-    paused: i64,
-    last_ping_at: Option<i64>,
-    last_failed: i64,
-    started_at: Option<i64>,
-    next_due_at: Option<i64>,
-    down_at: Option<i64>,
-    ping_count: i64,
-    updated_at: i64,
-}
-
-/// Pings to add to one check's hourly counts.
-#[derive(Serialize)]
-struct HourRowOut {
-    check_id: i64,
-    hour: i64,
-    total: i64,
-    failures: i64,
-}
-
-/// Columns of a JSON array parameter (`$1`) read as rows named `v`, on either engine:
-/// each column's name and PostgreSQL type. One statement, whatever the batch size, so
-/// the statement cache holds it and no batch is limited by the number of parameters.
-fn json_rows(engine: Engine, columns: &[(&str, &str)]) -> String {
-    match engine {
-        Engine::Sqlite => {
-            let picks = columns
-                .iter()
-                .map(|(name, _)| format!("value->>'{name}' AS {name}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!("(SELECT {picks} FROM json_each($1)) AS v")
-        }
-        Engine::Postgres => {
-            let types = columns
-                .iter()
-                .map(|(name, ty)| format!("{name} {ty}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!("json_to_recordset($1::json) AS v({types})")
-        }
-    }
-}
-
-fn column_list(columns: &[(&str, &str)]) -> String {
-    columns
-        .iter()
-        .map(|(name, _)| *name)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-const PING_COLUMNS: [(&str, &str); 11] = [
-    ("check_id", "bigint"),
-    ("n", "bigint"),
-    ("at", "bigint"),
-    ("kind", "text"),
-    ("exit_status", "bigint"),
-    ("method", "text"),
-    ("body", "text"),
-    ("remote_addr", "text"),
-    ("user_agent", "text"),
-    ("rid", "text"),
-    ("duration_ms", "bigint"),
-];
-
-const CHECK_UPDATE_COLUMNS: [(&str, &str); 9] = [
-    ("id", "bigint"),
-    ("paused", "bigint"),
-    ("last_ping_at", "bigint"),
-    ("last_failed", "bigint"),
-    ("started_at", "bigint"),
-    ("next_due_at", "bigint"),
-    ("down_at", "bigint"),
-    ("ping_count", "bigint"),
-    ("updated_at", "bigint"),
-];
-
-const HOUR_COLUMNS: [(&str, &str); 4] = [
-    ("check_id", "bigint"),
-    ("hour", "bigint"),
-    ("total", "bigint"),
-    ("failures", "bigint"),
-];
-
-/// Stores a batch: reads every check it names in one query, applies the pings to them
-/// in memory (in arrival order, with the domain's rules), then writes the pings, the
-/// checks and the hourly counts with one statement each.
-async fn record_batch(
-    tx: &mut Tx,
-    engine: Engine,
-    pings: &[IncomingPing],
-    keep: i64,
-) -> Result<Vec<PingOutcome>> {
-    use std::collections::HashMap;
-
-    let mut uuids: Vec<&str> = pings
-        .iter()
-        .filter_map(|p| match &p.target {
-            PingTarget::Uuid(u) => Some(u.as_str()),
-            PingTarget::Slug { .. } => None,
-        })
-        .collect();
-    uuids.sort_unstable();
-    uuids.dedup();
-    let mut runs: Vec<Run> = Vec::new();
-    let mut by_id: HashMap<i64, usize> = HashMap::new();
-    let mut by_uuid: HashMap<String, usize> = HashMap::new();
-    // HTTP probes are judged by their own runs, not by pings: their UUIDs are not found.
-    if !uuids.is_empty() {
-        let list = to_json(&uuids)?;
-        let sql = match engine {
-            Engine::Sqlite => format!(
-                "SELECT {PING_ROW}, ch.public_id FROM checks ch \
-                 WHERE ch.public_id IN (SELECT value FROM json_each($1)) AND ch.deleted_at IS NULL \
-                 AND ch.kind <> 'http-probe'"
-            ),
-            // Locked, in id order, so a second instance's batch waits instead of
-            // numbering the same pings.
-            Engine::Postgres => format!(
-                "SELECT {PING_ROW}, ch.public_id FROM checks ch \
-                 WHERE ch.public_id IN (SELECT json_array_elements_text($1::json)) \
-                 AND ch.deleted_at IS NULL AND ch.kind <> 'http-probe' ORDER BY ch.id FOR UPDATE OF ch"
-            ),
-        };
-        let rows: Vec<FoundRow> =
-            with_tx!(&mut *tx, c => sqlx::query_as(&sql).bind(&list).fetch_all(&mut *c).await)?;
-        for r in rows {
-            let uuid = r.11;
-            let run = Run::from_row((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10))?;
-            by_id.insert(run.id, runs.len());
-            by_uuid.insert(uuid, runs.len());
-            runs.push(run);
-        }
-    }
-
-    let mut outcomes = Vec::with_capacity(pings.len());
-    let mut rows_out: Vec<PingRowOut> = Vec::with_capacity(pings.len());
-    let mut flips: Vec<(i64, i64, CheckState, CheckState, String)> = Vec::new();
-    let mut hours: HashMap<(i64, i64), (i64, i64)> = HashMap::new();
-    // Starts seen in this batch, by check and run id, for the duration of their end.
-    let mut starts: HashMap<(i64, &str), i64> = HashMap::new();
-    for ping in pings {
-        let (index, created) = match &ping.target {
-            PingTarget::Uuid(uuid) => match by_uuid.get(uuid.as_str()) {
-                Some(&i) => (i, false),
-                None => {
-                    outcomes.push(PingOutcome::NotFound);
-                    continue;
-                }
-            },
-            PingTarget::Slug { .. } => match resolve(tx, ping).await? {
-                None => {
-                    outcomes.push(PingOutcome::NotFound);
-                    continue;
-                }
-                Some((row, created)) => match by_id.get(&row.0) {
-                    // Already moved by this batch: its row in memory is the newer one.
-                    Some(&i) => (i, created),
-                    None => {
-                        let run = Run::from_row(row)?;
-                        by_id.insert(run.id, runs.len());
-                        runs.push(run);
-                        (runs.len() - 1, created)
-                    }
-                },
-            },
-        };
-        let run = &mut runs[index];
-        let old = run.state;
-        // Any ping resumes a paused check, as on healthchecks.io.
-        run.facts.paused = run.facts.paused && ping.signal == Signal::Log;
-        let mut duration_ms = None;
-        match ping.signal {
-            Signal::Start => {
-                run.facts.started_at = Some(ping.at);
-                if let Some(rid) = &ping.rid {
-                    starts.insert((run.id, rid.as_str()), ping.at);
-                }
-            }
-            Signal::Log => {}
-            end => {
-                let start = match &ping.rid {
-                    Some(rid) => match starts.get(&(run.id, rid.as_str())) {
-                        Some(&at) => Some(at),
-                        None => with_tx!(&mut *tx, c => sqlx::query_scalar(
-                            "SELECT at FROM pings WHERE check_id = $1 AND rid = $2 AND kind = 'start' ORDER BY n DESC LIMIT 1")
-                            .bind(run.id).bind(rid).fetch_optional(&mut *c).await)?,
-                    },
-                    None => run.facts.started_at,
-                };
-                duration_ms = start.and_then(|s| run_duration_ms(s, ping.at));
-                run.facts.last_ping_at = Some(ping.at);
-                run.facts.last_failed = end.is_failure();
-                run.facts.started_at = None;
-            }
-        }
-        run.count += 1;
-        run.at = ping.at;
-        let (new, wake, down_at) = match &run.beat {
-            Some(beat) => {
-                let new = heartbeat_state(beat, &run.facts, ping.at);
-                let d = deadlines(beat, &run.facts);
-                (new, next_wake(new, d), d.map(|d| d.down_at))
-            }
-            None => (old, None, None),
-        };
-        run.state = new;
-        run.wake = wake;
-        run.down_at = down_at;
-        if new != old {
-            flips.push((
-                run.id,
-                ping.at,
-                old,
-                new,
-                format!("{} ping", ping.signal.kind()),
-            ));
-        }
-        let hour = hours.entry((run.id, hour_of(ping.at))).or_default();
-        hour.0 += 1;
-        hour.1 += i64::from(ping.signal.is_failure());
-        rows_out.push(PingRowOut {
-            check_id: run.id,
-            n: run.count,
-            at: ping.at,
-            kind: ping.signal.kind(),
-            exit_status: ping.signal.exit_status().map(i64::from),
-            method: &ping.method,
-            body: &ping.body,
-            remote_addr: &ping.remote_addr,
-            user_agent: &ping.user_agent,
-            rid: ping.rid.as_deref(),
-            duration_ms,
-        });
-        outcomes.push(PingOutcome::Stored { created });
-    }
-    if rows_out.is_empty() {
-        return Ok(outcomes);
-    }
-
-    let sqlite_upsert = if engine == Engine::Sqlite {
-        " WHERE true"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "INSERT INTO pings ({cols}) SELECT {cols} FROM {src}",
-        cols = column_list(&PING_COLUMNS),
-        src = json_rows(engine, &PING_COLUMNS)
-    );
-    // Each write: its statement (reading its rows from `$1`) and the rows.
-    let mut writes: Vec<(String, String)> = vec![(sql, to_json(&rows_out)?)];
-
-    // The state only where it changed: setting it would rewrite its index entry.
-    let moved: Vec<(i64, &str)> = runs
-        .iter()
-        .filter(|r| r.state != r.state_before)
-        .map(|r| (r.id, r.state.as_str()))
-        .collect();
-    if !moved.is_empty() {
-        let sql = format!(
-            "UPDATE checks SET state = v.state FROM {src} WHERE checks.id = v.id",
-            src = json_rows(engine, &[("id", "bigint"), ("state", "text")])
-        );
-        let data = to_json(
-            &moved
-                .iter()
-                .map(|(id, state)| serde_json::json!({"id": id, "state": state}))
-                .collect::<Vec<_>>(),
-        )?;
-        writes.push((sql, data));
-    }
-    let checks_out: Vec<CheckRowOut> = runs
-        .iter()
-        .filter(|r| r.count > r.count_before)
-        .map(|r| CheckRowOut {
-            id: r.id,
-            paused: i64::from(r.facts.paused),
-            last_ping_at: r.facts.last_ping_at,
-            last_failed: i64::from(r.facts.last_failed),
-            started_at: r.facts.started_at,
-            next_due_at: r.wake,
-            down_at: r.down_at,
-            ping_count: r.count,
-            updated_at: r.at,
-        })
-        .collect();
-    let sets = CHECK_UPDATE_COLUMNS[1..]
-        .iter()
-        .map(|(name, _)| format!("{name} = v.{name}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "UPDATE checks SET {sets} FROM {src} WHERE checks.id = v.id",
-        src = json_rows(engine, &CHECK_UPDATE_COLUMNS)
-    );
-    writes.push((sql, to_json(&checks_out)?));
-
-    let hours_out: Vec<HourRowOut> = hours
-        .into_iter()
-        .map(|((check_id, hour), (total, failures))| HourRowOut {
-            check_id,
-            hour,
-            total,
-            failures,
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO ping_hours ({cols}) SELECT {cols} FROM {src}{sqlite_upsert} \
-         ON CONFLICT (check_id, hour) DO UPDATE SET total = ping_hours.total + excluded.total, \
-         failures = ping_hours.failures + excluded.failures",
-        cols = column_list(&HOUR_COLUMNS),
-        src = json_rows(engine, &HOUR_COLUMNS)
-    );
-    writes.push((sql, to_json(&hours_out)?));
-    match engine {
-        // One call for all of them: SQLite runs a string of statements in one trip to
-        // its thread, each reading its own numbered parameter.
-        Engine::Sqlite => {
-            let sql = writes
-                .iter()
-                .enumerate()
-                .map(|(i, (sql, _))| sql.replace("$1", &format!("${}", i + 1)))
-                .collect::<Vec<_>>()
-                .join(";\n");
-            let mut query = sqlx::query(&sql);
-            for (_, data) in &writes {
-                query = query.bind(data);
-            }
-            if let Tx::Sqlite(t) = tx {
-                query.execute(&mut **t).await?;
-            }
-        }
-        // PostgreSQL takes one statement per call with parameters.
-        Engine::Postgres => {
-            for (sql, data) in &writes {
-                with_tx!(&mut *tx, c => sqlx::query(sql).bind(data).execute(&mut *c).await.map(|_| ()))?;
-            }
-        }
-    }
-
-    for run in runs
-        .iter()
-        .filter(|r| prune_due(keep, r.count_before, r.count))
-    {
-        with_tx!(&mut *tx, c => sqlx::query("DELETE FROM pings WHERE check_id = $1 AND n <= $2")
-            .bind(run.id).bind(run.count - keep)
-            .execute(&mut *c).await.map(|_| ()))?;
-    }
-    for (check_id, at, old, new, reason) in flips {
-        insert_flip(tx, check_id, at, old, new, &reason).await?;
-    }
-    Ok(outcomes)
 }
 
 /// A flip and its client's owner: id, check, at, old, new, reason, owner, detail.

@@ -22,6 +22,9 @@ pub enum StoreError {
     Invalid(FieldErrors),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// An error of the SQLite connection that stores pings (see `ping_sqlite`).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
 }
 
 impl StoreError {

@@ -2,13 +2,8 @@
 //! `tend_domain::ping_url`): GET, HEAD and POST, no authentication, plain-text answers
 //! ("OK", "Created", "not found", "invalid url format") with the same status codes.
 //!
-//! Every 2xx follows a commit. Pings go to one writer task that takes every ping
-//! waiting and stores them in one transaction (group commit); each request awaits its
-//! batch's commit through a oneshot channel. Under load a batch grows to what arrived
-//! during the previous commit, so the database sees a few large transactions instead
-//! of many small ones, and an idle server stores a lone ping at once. (A batch window
-//! can be configured to wait for more pings, but waiting only adds latency: the
-//! previous commit already is the window.)
+//! Every 2xx follows a commit: pings go to the store's [`PingWriter`], which stores them
+//! in batches (group commit) and answers each once its batch is committed.
 //!
 //! Request bodies are kept up to the configured limit (100 KB unless configured); the
 //! rest is read and dropped, never refused, and the limit is announced in the
@@ -27,15 +22,10 @@ use axum::Router;
 use http_body_util::BodyExt;
 use tend_domain::ping_url::{cut_body, parse_ping_path, success_reply, PingUrlError};
 use tend_store::checks::{IncomingPing, PingOutcome};
-use tend_store::Store;
-use tokio::sync::{mpsc, oneshot};
+use tend_store::ping_writer::PingWriter;
 
 use crate::AppState;
 
-/// The largest batch one transaction stores.
-const MAX_BATCH: usize = 1_024;
-/// Pings waiting for the writer before new ones wait for room.
-const QUEUE: usize = 16_384;
 /// How much of a body beyond the limit is read (and dropped) before the rest is left
 /// unread; the connection is then closed by the server after the answer.
 const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
@@ -47,85 +37,12 @@ pub fn routes() -> Router<AppState> {
         .route("/ping/", any(unknown))
 }
 
-type Job = (IncomingPing, oneshot::Sender<Option<PingOutcome>>);
-
-/// The single writer that stores pings in batches.
-#[derive(Debug)]
-pub struct PingWriter {
-    queue: mpsc::Sender<Job>,
-}
-
-impl PingWriter {
-    /// Starts the writer task; it runs until every handle to the writer is dropped. It
-    /// writes on a connection of its own (see [`Store::dedicated`]).
-    pub fn start(store: Store, keep: i64, window: Duration) -> Self {
-        let (queue, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(store.dedicated(), keep, window, rx));
-        Self { queue }
-    }
-
-    /// Queues a ping and waits until its batch is committed. `None`: it could not be
-    /// stored (the database failed or the writer stopped).
-    pub async fn submit(&self, ping: IncomingPing) -> Option<PingOutcome> {
-        let (done, outcome) = oneshot::channel();
-        self.queue.send((ping, done)).await.ok()?;
-        outcome.await.ok().flatten()
-    }
-}
-
-async fn write_batches(store: Store, keep: i64, window: Duration, mut rx: mpsc::Receiver<Job>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.recv().await {
-        batch.push(first);
-        if window.is_zero() {
-            // Let handlers already running on this thread queue their pings first: a
-            // yield costs microseconds where a timer would cost a millisecond per batch.
-            tokio::task::yield_now().await;
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
-        } else {
-            let deadline = tokio::time::Instant::now() + window;
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(mpsc::error::TryRecvError::Disconnected) => break,
-                    Err(mpsc::error::TryRecvError::Empty) => {
-                        match tokio::time::timeout_at(deadline, rx.recv()).await {
-                            Ok(Some(job)) => batch.push(job),
-                            Ok(None) | Err(_) => break,
-                        }
-                    }
-                }
-            }
-        }
-        let (pings, replies): (Vec<IncomingPing>, Vec<_>) = batch.drain(..).unzip();
-        match store.record_pings(&pings, keep).await {
-            Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    // The caller may have gone away; its ping is stored all the same.
-                    let _ = reply.send(Some(outcome));
-                }
-            }
-            Err(error) => {
-                tracing::error!(%error, pings = pings.len(), "storing a batch of pings failed");
-                for reply in replies {
-                    let _ = reply.send(None);
-                }
-            }
-        }
-    }
-}
-
 impl AppState {
     /// The ping writer, started on the first ping (inside the server's runtime).
     pub fn ping_writer(&self) -> &PingWriter {
         self.pings.get_or_init(|| {
             PingWriter::start(
-                self.store.clone(),
+                &self.store,
                 self.config.pings_kept,
                 Duration::from_millis(self.config.ping_batch_window_ms),
             )

@@ -101,7 +101,7 @@ impl From<StoreError> for Problem {
             }
             StoreError::Guarded(message) => Problem::new(StatusCode::CONFLICT, "guarded", message),
             StoreError::Invalid(errors) => Problem::validation(&errors),
-            StoreError::Database(e) => {
+            e @ (StoreError::Database(_) | StoreError::Sqlite(_)) => {
                 tracing::error!(error = %e, "database error");
                 Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

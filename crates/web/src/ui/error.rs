@@ -30,7 +30,7 @@ impl From<StoreError> for UiError {
                 UiError::Conflict(message)
             }
             StoreError::Invalid(errors) => UiError::Conflict(errors.summary()),
-            StoreError::Database(e) => {
+            e @ (StoreError::Database(_) | StoreError::Sqlite(_)) => {
                 tracing::error!(error = %e, "database error");
                 UiError::Internal
             }

@@ -1,0 +1,222 @@
+//! Group commit for pings: every ping waits for the commit of the batch it joined, so a
+//! 2xx always follows a commit, and under load a batch grows to what arrived during the
+//! previous commit (a few large transactions instead of many small ones). An idle
+//! server stores a lone ping at once. (A batch window can be configured to wait for
+//! more pings, but waiting only adds latency: the previous commit already is the
+//! window.)
+//!
+//! - SQLite has one writer: an OS thread of its own that takes every ping waiting and
+//!   stores them on its own connection ([`crate::ping_sqlite`]), so a batch never waits
+//!   for the async runtime between statements. A second thread checkpoints the WAL, so
+//!   no commit waits for a checkpoint.
+//! - PostgreSQL has [`PG_WRITERS`] writer tasks, each on a connection of its own, so one
+//!   batch's commit overlaps the next one's statements. A check's pings always go to the
+//!   same writer (chosen by a hash of the UUID or slug), so they are stored in the order
+//!   they arrived, and the writers lock checks in id order, so they never deadlock.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::checks::{IncomingPing, PingOutcome};
+use crate::ping_sqlite::SqlitePings;
+use crate::{Db, Store};
+
+/// The largest batch one transaction stores.
+const MAX_BATCH: usize = 1_024;
+/// Pings waiting for a writer before new ones wait for room.
+const QUEUE: usize = 16_384;
+/// How many writers share the pings on PostgreSQL.
+pub const PG_WRITERS: usize = 4;
+/// How often the SQLite checkpointer copies the WAL back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+type Job = (IncomingPing, oneshot::Sender<Option<PingOutcome>>);
+
+/// The writers that store pings in batches.
+#[derive(Debug)]
+pub struct PingWriter {
+    queues: Vec<mpsc::Sender<Job>>,
+}
+
+impl PingWriter {
+    /// Starts the writers (inside a Tokio runtime); they run until the writer is
+    /// dropped. `keep` is how many pings a check keeps; `window` how long a batch waits
+    /// for more pings after its first (zero: not at all).
+    pub fn start(store: &Store, keep: i64, window: Duration) -> Self {
+        match &store.db {
+            Db::Sqlite(pool) => {
+                let path = pool.connect_options().get_filename().to_path_buf();
+                let (queue, rx) = mpsc::channel(QUEUE);
+                start_sqlite(path, store.clone(), keep, window, rx);
+                Self {
+                    queues: vec![queue],
+                }
+            }
+            Db::Pg(_) => {
+                let queues = (0..PG_WRITERS)
+                    .map(|_| {
+                        let (queue, rx) = mpsc::channel(QUEUE);
+                        tokio::spawn(write_pg(store.dedicated(), keep, window, rx));
+                        queue
+                    })
+                    .collect();
+                Self { queues }
+            }
+        }
+    }
+
+    /// Queues a ping and waits until its batch is committed. `None`: it could not be
+    /// stored (the database failed or the writer stopped).
+    pub async fn submit(&self, ping: IncomingPing) -> Option<PingOutcome> {
+        let queue = &self.queues[lane(&ping, self.queues.len())];
+        let (done, outcome) = oneshot::channel();
+        queue.send((ping, done)).await.ok()?;
+        outcome.await.ok().flatten()
+    }
+}
+
+/// Which writer a ping goes to: always the same one for the same check.
+fn lane(ping: &IncomingPing, lanes: usize) -> usize {
+    if lanes <= 1 {
+        return 0;
+    }
+    let mut h = DefaultHasher::new();
+    ping.target.hash(&mut h);
+    (h.finish() % lanes as u64) as usize
+}
+
+/// Replies to a batch's pings: each its outcome, or `None` for all if it failed.
+fn reply(replies: Vec<oneshot::Sender<Option<PingOutcome>>>, outcomes: Option<Vec<PingOutcome>>) {
+    match outcomes {
+        Some(outcomes) => {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                // The caller may have gone away; its ping is stored all the same.
+                let _ = reply.send(Some(outcome));
+            }
+        }
+        None => {
+            for reply in replies {
+                let _ = reply.send(None);
+            }
+        }
+    }
+}
+
+fn start_sqlite(path: PathBuf, store: Store, keep: i64, window: Duration, rx: mpsc::Receiver<Job>) {
+    let runtime = tokio::runtime::Handle::current();
+    let alive = Arc::new(());
+    let watched = Arc::downgrade(&alive);
+    let checkpoint_path = path.clone();
+    let spawned = std::thread::Builder::new()
+        .name("tend-ping-writer".into())
+        .spawn(move || write_sqlite(path, store, runtime, keep, window, rx, alive));
+    if let Err(error) = spawned {
+        tracing::error!(%error, "the ping writer thread could not start");
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("tend-checkpoint".into())
+        .spawn(move || checkpoint_sqlite(checkpoint_path, watched));
+    if let Err(error) = spawned {
+        tracing::error!(%error, "the checkpoint thread could not start");
+    }
+}
+
+/// The SQLite writer thread: takes every ping waiting (up to [`MAX_BATCH`]) and stores
+/// them in one transaction, until every sender is dropped.
+fn write_sqlite(
+    path: PathBuf,
+    store: Store,
+    runtime: tokio::runtime::Handle,
+    keep: i64,
+    window: Duration,
+    mut rx: mpsc::Receiver<Job>,
+    _alive: Arc<()>,
+) {
+    let mut conn: Option<SqlitePings> = None;
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        if !window.is_zero() {
+            std::thread::sleep(window);
+        }
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let (pings, replies): (Vec<IncomingPing>, Vec<_>) = batch.drain(..).unzip();
+        if conn.is_none() {
+            match SqlitePings::open(&path, true) {
+                Ok(c) => conn = Some(c),
+                Err(error) => tracing::error!(%error, "opening the database for pings failed"),
+            }
+        }
+        let Some(c) = conn.as_mut() else {
+            reply(replies, None);
+            continue;
+        };
+        let mut create = |ping: &IncomingPing| runtime.block_on(store.create_pinged_check(ping));
+        match c.record(&pings, keep, &mut create) {
+            Ok(outcomes) => reply(replies, Some(outcomes)),
+            Err(error) => {
+                tracing::error!(%error, pings = pings.len(), "storing a batch of pings failed");
+                reply(replies, None);
+                // A fresh connection next time, in case this one is what broke.
+                conn = None;
+            }
+        }
+    }
+}
+
+/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] while the writer runs.
+fn checkpoint_sqlite(path: PathBuf, writer: Weak<()>) {
+    let mut conn: Option<SqlitePings> = None;
+    while writer.upgrade().is_some() {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if conn.is_none() {
+            conn = SqlitePings::open(&path, false).ok();
+        }
+        if let Some(c) = &conn {
+            if let Err(error) = c.checkpoint() {
+                tracing::warn!(%error, "checkpointing the database failed");
+                conn = None;
+            }
+        }
+    }
+}
+
+/// A PostgreSQL writer task: takes every ping waiting in its lane and stores them in
+/// one transaction, until every sender is dropped.
+async fn write_pg(store: Store, keep: i64, window: Duration, mut rx: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        if window.is_zero() {
+            // Let handlers already running on this thread queue their pings first: a
+            // yield costs microseconds where a timer would cost a millisecond per batch.
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(window).await;
+        }
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let (pings, replies): (Vec<IncomingPing>, Vec<_>) = batch.drain(..).unzip();
+        match store.record_pings(&pings, keep).await {
+            Ok(outcomes) => reply(replies, Some(outcomes)),
+            Err(error) => {
+                tracing::error!(%error, pings = pings.len(), "storing a batch of pings failed");
+                reply(replies, None);
+            }
+        }
+    }
+}
