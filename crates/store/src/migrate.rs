@@ -89,6 +89,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_ledger_sums.sql"),
         postgres: include_str!("../migrations/postgres/0014_ledger_sums.sql"),
     },
+    Migration {
+        version: 15,
+        name: "ping_deadline_scan",
+        sqlite: include_str!("../migrations/sqlite/0015_ping_deadline_scan.sql"),
+        postgres: include_str!("../migrations/postgres/0015_ping_deadline_scan.sql"),
+    },
 ];
 
 /// What a migration run did, for the CLI and the start-up log.

@@ -1,7 +1,7 @@
 //! One batch of pings, in three steps: read the checks it names, decide in memory what
 //! its pings do to them (with the domain's rules, in arrival order), then write the
 //! result. The middle step, [`plan_batch`], is shared by both engines; PostgreSQL reads
-//! and writes here with one statement per table (the rows go in as one JSON array), and
+//! and writes here with one statement (the rows go in as JSON arrays), and
 //! SQLite in [`crate::ping_sqlite`] with prepared statements on a connection of its own.
 
 use std::collections::HashMap;
@@ -130,6 +130,7 @@ pub(crate) struct PingRowOut<'a> {
 #[derive(Serialize)]
 pub(crate) struct CheckRowOut {
     pub id: i64,
+    pub state: &'static str,
     pub paused: i64,
     pub last_ping_at: Option<i64>,
     pub last_failed: i64,
@@ -282,6 +283,7 @@ pub(crate) fn plan_batch<'a>(
         }
         checks.push(CheckRowOut {
             id,
+            state: r.state.as_str(),
             paused: i64::from(r.facts.paused),
             last_ping_at: r.facts.last_ping_at,
             last_failed: i64::from(r.facts.last_failed),
@@ -321,16 +323,16 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| StoreError::invalid("ping", e.to_string()))
 }
 
-/// Columns of a JSON array parameter (`$1`) read as rows named `v`: each column's name
+/// Columns of a JSON array parameter (`$n`) read as rows named `v`: each column's name
 /// and type. One statement, whatever the batch size, so the statement cache holds it
 /// and no batch is limited by the number of parameters.
-fn json_rows(columns: &[(&str, &str)]) -> String {
+fn json_rows(n: usize, columns: &[(&str, &str)]) -> String {
     let types = columns
         .iter()
         .map(|(name, ty)| format!("{name} {ty}"))
         .collect::<Vec<_>>()
         .join(", ");
-    format!("json_to_recordset($1::json) AS v({types})")
+    format!("json_to_recordset(${n}::json) AS v({types})")
 }
 
 fn column_list(columns: &[(&str, &str)]) -> String {
@@ -355,8 +357,9 @@ const PING_COLUMNS: [(&str, &str); 11] = [
     ("duration_ms", "bigint"),
 ];
 
-const CHECK_UPDATE_COLUMNS: [(&str, &str); 9] = [
+const CHECK_UPDATE_COLUMNS: [(&str, &str); 10] = [
     ("id", "bigint"),
+    ("state", "text"),
     ("paused", "bigint"),
     ("last_ping_at", "bigint"),
     ("last_failed", "bigint"),
@@ -376,31 +379,37 @@ const HOUR_COLUMNS: [(&str, &str); 4] = [
 
 /// Stores a batch on PostgreSQL inside `tx`: reads every check it names with one query
 /// (locked, in id order, so a second instance's batch waits instead of numbering the
-/// same pings), plans it, then writes each table with one statement.
+/// same pings), plans it, then writes it with one statement.
 pub(crate) async fn record_batch_pg(
     tx: &mut Tx,
     pings: &[IncomingPing],
     keep: i64,
 ) -> Result<Vec<PingOutcome>> {
-    let Tx::Pg(pg) = tx else {
-        return Err(StoreError::invalid("ping", "not a PostgreSQL transaction"));
-    };
+    let not_pg = || StoreError::invalid("ping", "not a PostgreSQL transaction");
+    if !matches!(tx, Tx::Pg(_)) {
+        return Err(not_pg());
+    }
     let uuids = uuids_named(pings);
     let mut found = BatchFound::default();
     let mut by_uuid: HashMap<String, i64> = HashMap::new();
     if !uuids.is_empty() {
-        // `= ANY($1)` keeps the plan on the UUID index however stale the statistics;
-        // an `IN (SELECT … json …)` was planned as a scan of every check.
+        // `= ANY($1)` on the UUID alone keeps the plan on the UUID index, however stale
+        // the statistics: an `IN (SELECT … json …)` was planned as a scan of every check,
+        // and `deleted_at IS NULL` in the WHERE clause drew in the partial slug index
+        // (a bitmap of every live check). Deleted checks and probes are skipped below.
         let sql = format!(
-            "SELECT {PING_ROW}, ch.public_id FROM checks ch \
-             WHERE ch.public_id = ANY($1) AND ch.deleted_at IS NULL AND ch.kind <> 'http-probe' \
-             ORDER BY ch.id FOR UPDATE OF ch"
+            "SELECT {PING_ROW}, ch.public_id, ch.deleted_at IS NULL AND ch.kind <> 'http-probe' \
+             FROM checks ch WHERE ch.public_id = ANY($1) ORDER BY ch.id FOR UPDATE OF ch"
         );
+        let Tx::Pg(pg) = &mut *tx else {
+            return Err(not_pg());
+        };
         let rows: Vec<FoundRow> = sqlx::query_as(&sql)
             .bind(&uuids)
             .fetch_all(&mut **pg)
             .await?;
-        for r in rows {
+        // HTTP probes are judged by their own runs, not by pings: their UUIDs are not found.
+        for r in rows.into_iter().filter(|r| r.12) {
             by_uuid.insert(r.11, r.0);
             found.rows.insert(
                 r.0,
@@ -435,53 +444,41 @@ pub(crate) async fn record_batch_pg(
     if plan.pings.is_empty() {
         return Ok(plan.outcomes);
     }
-    let mut writes: Vec<(String, String)> = vec![(
-        format!(
-            "INSERT INTO pings ({cols}) SELECT {cols} FROM {src}",
-            cols = column_list(&PING_COLUMNS),
-            src = json_rows(&PING_COLUMNS)
-        ),
-        to_json(&plan.pings)?,
-    )];
-    if !plan.moved.is_empty() {
-        let data = plan
-            .moved
-            .iter()
-            .map(|(id, state)| serde_json::json!({"id": id, "state": state}))
-            .collect::<Vec<_>>();
-        writes.push((
-            format!(
-                "UPDATE checks SET state = v.state FROM {src} WHERE checks.id = v.id",
-                src = json_rows(&[("id", "bigint"), ("state", "text")])
-            ),
-            to_json(&data)?,
-        ));
-    }
+    // One statement writes the pings, the checks and the hourly counts, so a batch
+    // costs one round trip more than its reads. Writing a check's state when it did not
+    // change costs nothing here: the update stays on its page (HOT) all the same.
     let sets = CHECK_UPDATE_COLUMNS[1..]
         .iter()
         .map(|(name, _)| format!("{name} = v.{name}"))
         .collect::<Vec<_>>()
         .join(", ");
-    writes.push((
-        format!(
-            "UPDATE checks SET {sets} FROM {src} WHERE checks.id = v.id",
-            src = json_rows(&CHECK_UPDATE_COLUMNS)
-        ),
-        to_json(&plan.checks)?,
-    ));
-    writes.push((
-        format!(
-            "INSERT INTO ping_hours ({cols}) SELECT {cols} FROM {src} \
-             ON CONFLICT (check_id, hour) DO UPDATE SET total = ping_hours.total + excluded.total, \
-             failures = ping_hours.failures + excluded.failures",
-            cols = column_list(&HOUR_COLUMNS),
-            src = json_rows(&HOUR_COLUMNS)
-        ),
-        to_json(&plan.hours)?,
-    ));
-    for (sql, data) in &writes {
-        with_tx!(&mut *tx, c => sqlx::query(sql).bind(data).execute(&mut *c).await.map(|_| ()))?;
-    }
+    let sql = format!(
+        "WITH p AS (INSERT INTO pings ({ping_cols}) SELECT {ping_cols} FROM {ping_src}), \
+         c AS (UPDATE checks SET {sets} FROM {check_src} \
+               WHERE checks.id = v.id AND checks.id = ANY($4)), \
+         h AS (INSERT INTO ping_hours ({hour_cols}) SELECT {hour_cols} FROM {hour_src} \
+               ON CONFLICT (check_id, hour) DO UPDATE SET total = ping_hours.total + excluded.total, \
+               failures = ping_hours.failures + excluded.failures) \
+         SELECT 1",
+        ping_cols = column_list(&PING_COLUMNS),
+        ping_src = json_rows(1, &PING_COLUMNS),
+        check_src = json_rows(2, &CHECK_UPDATE_COLUMNS),
+        hour_cols = column_list(&HOUR_COLUMNS),
+        hour_src = json_rows(3, &HOUR_COLUMNS),
+    );
+    // Each update names its rows in `$4` too, so PostgreSQL finds them by primary key
+    // (the JSON rows alone were joined with a scan of every check).
+    let ids: Vec<i64> = plan.checks.iter().map(|c| c.id).collect();
+    let Tx::Pg(pg) = &mut *tx else {
+        return Err(not_pg());
+    };
+    sqlx::query(&sql)
+        .bind(to_json(&plan.pings)?)
+        .bind(to_json(&plan.checks)?)
+        .bind(to_json(&plan.hours)?)
+        .bind(&ids)
+        .execute(&mut **pg)
+        .await?;
     for (check_id, last) in &plan.prunes {
         with_tx!(&mut *tx, c => sqlx::query("DELETE FROM pings WHERE check_id = $1 AND n <= $2")
             .bind(check_id).bind(last)
@@ -493,7 +490,7 @@ pub(crate) async fn record_batch_pg(
     Ok(plan.outcomes)
 }
 
-/// [`PING_ROW`] and the check's UUID.
+/// [`PING_ROW`], the check's UUID, and whether pings reach it (not deleted, not a probe).
 type FoundRow = (
     i64,
     Option<i64>,
@@ -507,4 +504,5 @@ type FoundRow = (
     Option<i64>,
     i64,
     String,
+    bool,
 );
