@@ -20,6 +20,18 @@ use crate::checks::{IncomingPing, PingOutcome, PingRow, PING_ROW};
 use crate::ping_batch::{plan_batch, run_ids_ended, uuids_named, BatchFound};
 use crate::{Result, StoreError};
 
+/// How a checkpoint treats the writer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Checkpoint {
+    /// Copies what it can of the WAL into the database without waiting for, or
+    /// blocking, the writer.
+    Passive,
+    /// Also waits for the writer's transaction to end and holds the next one back until
+    /// every frame is copied, so that the next write starts the WAL again from its
+    /// beginning.
+    Restart,
+}
+
 /// A connection that stores pings.
 pub(crate) struct SqlitePings {
     conn: Connection,
@@ -58,7 +70,8 @@ fn find_slug(conn: &Connection, ping_key: &str, slug: &str) -> rusqlite::Result<
 impl SqlitePings {
     /// Opens the database file. `busy` is for a connection that writes all the time:
     /// a 32 MB page cache, and checkpoints left to another connection
-    /// ([`SqlitePings::checkpoint`]) up to a 64 MB WAL, so a commit never waits for one.
+    /// ([`SqlitePings::checkpoint`]), so a commit does not wait for one. (Should that
+    /// connection stop, the writer checkpoints itself once the WAL holds 256 MB.)
     pub(crate) fn open(path: &Path, busy: bool) -> Result<Self> {
         if path.as_os_str().is_empty() || path.to_string_lossy().contains(":memory:") {
             return Err(StoreError::invalid(
@@ -70,23 +83,31 @@ impl SqlitePings {
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        conn.busy_timeout(Duration::from_secs(5))?;
+        // Waits up to 5 s for a lock, as the pool's connections do, but retries every
+        // 100 µs: SQLite's own handler sleeps 10 to 100 ms between tries, which turned
+        // each few-millisecond wait for the checkpointer into a stall of tens of them.
+        conn.busy_handler(Some(|tries: i32| {
+            std::thread::sleep(Duration::from_micros(100));
+            tries < 50_000
+        }))?;
         conn.execute_batch(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = memory;",
         )?;
         if busy {
-            conn.execute_batch("PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 16384;")?;
+            conn.execute_batch("PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 65536;")?;
         }
         conn.set_prepared_statement_cache_capacity(32);
         Ok(Self { conn })
     }
 
-    /// Copies what it can of the WAL back into the database without waiting for, or
-    /// blocking, the writer (a passive checkpoint).
-    pub(crate) fn checkpoint(&self) -> Result<()> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
-        Ok(())
+    /// Runs a checkpoint of the given mode (`PASSIVE`, `RESTART`) and returns how many
+    /// frames the WAL holds (-1 if it could not tell).
+    pub(crate) fn checkpoint(&self, mode: Checkpoint) -> Result<i64> {
+        let sql = match mode {
+            Checkpoint::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
+            Checkpoint::Restart => "PRAGMA wal_checkpoint(RESTART)",
+        };
+        Ok(self.conn.query_row(sql, [], |r| r.get(1))?)
     }
 
     /// Stores a batch in one transaction and says, per ping, whether its check was
