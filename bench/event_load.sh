@@ -10,32 +10,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 conns=${2:-16}
-port=${TEND_BENCH_PORT:-18300}
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 1; }
-cargo build --release --quiet --bin tend
-bin=${CARGO_TARGET_DIR:-target}/release/tend
-dir=$(mktemp -d)
-server=
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
-export TEND_DATA_DIR="$dir" TEND_LOG=warn
-if [ -n "${TEND_BENCH_POSTGRES_URL:-}" ]; then
-  export TEND_DATABASE_URL="$TEND_BENCH_POSTGRES_URL"
-  engine=PostgreSQL
-else
-  engine=SQLite
-fi
-"$bin" migrate >/dev/null
-"$bin" client add --name "Bench Agency Client" --slug bench --timezone UTC --plan GROWTH >/dev/null
+source bench/lib.sh
+bench_setup
 for i in $(seq 100); do
   "$bin" check add --client bench --name "stream $i" --events --learn-events 5 | sed 's#.*/events/##'
 done >"$dir/uuids.txt"
-"$bin" serve --listen "127.0.0.1:$port" --no-jobs >"$dir/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 100); do
-  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+bench_serve --no-jobs
 event='{"lead":{"email":"ann@example.com","name":"Ann","phone":"+15550100"},"items":[{"sku":"A1","qty":2}],"source":"typeform"}'
 # Learn each stream's shape first, so the load measures drift checking.
 while read -r id; do

@@ -12,45 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 checks=${1:-100000}
 probes=1000
-# TEND_BENCH_BIN: a tend binary already built (else the release build is made here).
-if [ -n "${TEND_BENCH_BIN:-}" ]; then
-  bin=$TEND_BENCH_BIN
-else
-  cargo build --release --quiet --bin tend
-  bin=${CARGO_TARGET_DIR:-target}/release/tend
-fi
-dir=$(mktemp -d)
-server=
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
-export TEND_DATA_DIR="$dir" TEND_LOG=warn
-if [ -n "${TEND_BENCH_POSTGRES_URL:-}" ]; then
-  export TEND_DATABASE_URL="$TEND_BENCH_POSTGRES_URL"
-  engine=PostgreSQL
-else
-  unset TEND_DATABASE_URL
-  engine=SQLite
-fi
-port=${TEND_BENCH_PORT:-$(python3 -c '
-import socket
-for p in range(18100, 18200):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        s.close()
-')}
-"$bin" migrate >/dev/null
-"$bin" client add --name "Bench Agency Client" --slug bench --timezone UTC --plan GROWTH >/dev/null
+source bench/lib.sh
+bench_setup
 token=$("$bin" token create --name bench --scope write | grep -o 'tend_[A-Za-z0-9_]*' | head -1)
-"$bin" serve --listen "127.0.0.1:$port" >"$dir/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 100); do
-  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+bench_serve
 
 python3 - "$port" "$token" "$checks" "$probes" <<'PY'
 import http.client, json, sys, threading, time
