@@ -366,6 +366,51 @@ pub fn next_wake(state: CheckState, deadlines: Option<Deadlines>) -> Option<i64>
     }
 }
 
+/// Where a heartbeat stands at an instant: its state, when the watcher must look at it
+/// next, and when it turns down if nothing arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub state: CheckState,
+    pub wake_at: Option<i64>,
+    pub down_at: Option<i64>,
+}
+
+/// The state, next wake and down time of a heartbeat with these facts at `now_ms`: what
+/// the store writes on a check's row after a ping, an edit, a pause or a missed deadline.
+pub fn standing(beat: &Heartbeat, facts: &PingFacts, now_ms: i64) -> Standing {
+    let state = heartbeat_state(beat, facts, now_ms);
+    let d = deadlines(beat, facts);
+    Standing {
+        state,
+        wake_at: next_wake(state, d),
+        down_at: d.map(|d| d.down_at),
+    }
+}
+
+impl PingFacts {
+    /// The facts after a ping arrives at `at`: any ping but a log resumes a paused check
+    /// (as on healthchecks.io), a start marks a run as going, and a success or failure
+    /// ends it and becomes the last ping.
+    pub fn with_ping(self, signal: crate::ping_url::Signal, at: i64) -> Self {
+        use crate::ping_url::Signal;
+        let paused = self.paused && signal == Signal::Log;
+        match signal {
+            Signal::Start => Self {
+                started_at: Some(at),
+                paused,
+                ..self
+            },
+            Signal::Log => Self { paused, ..self },
+            end => Self {
+                last_ping_at: Some(at),
+                last_failed: end.is_failure(),
+                started_at: None,
+                paused,
+            },
+        }
+    }
+}
+
 /// What an alert about a check says, written once for the ticket and the email.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertFacts<'a> {
@@ -706,6 +751,62 @@ pub fn prune_due(keep: i64, before: i64, after: i64) -> bool {
     }
     let step = (keep / 10).max(1);
     after.div_euclid(step) > before.div_euclid(step)
+}
+
+#[cfg(test)]
+mod ping_facts_tests {
+    use super::*;
+    use crate::ping_url::Signal;
+
+    #[test]
+    fn a_start_marks_a_run_and_its_end_becomes_the_last_ping() {
+        let none = PingFacts::default();
+        let started = none.with_ping(Signal::Start, 10);
+        assert_eq!(started.started_at, Some(10));
+        assert_eq!(started.last_ping_at, None);
+        let failed = started.with_ping(Signal::Fail, 20);
+        assert_eq!(
+            failed,
+            PingFacts {
+                last_ping_at: Some(20),
+                last_failed: true,
+                started_at: None,
+                paused: false
+            }
+        );
+        assert!(!failed.with_ping(Signal::Exit(0), 30).last_failed);
+    }
+
+    #[test]
+    fn any_ping_but_a_log_resumes_a_paused_check() {
+        let paused = PingFacts {
+            paused: true,
+            ..Default::default()
+        };
+        assert_eq!(paused.with_ping(Signal::Log, 5), paused);
+        assert!(!paused.with_ping(Signal::Start, 5).paused);
+        assert!(!paused.with_ping(Signal::Success, 5).paused);
+    }
+
+    #[test]
+    fn standing_combines_state_wake_and_down_time() {
+        let beat = Heartbeat {
+            schedule: Schedule::Period { period_ms: 100 },
+            grace_ms: 50,
+        };
+        let facts = PingFacts::default().with_ping(Signal::Success, 1_000);
+        let up = standing(&beat, &facts, 1_010);
+        assert_eq!(up.state, CheckState::Up);
+        assert_eq!(up.wake_at, Some(1_100));
+        assert_eq!(up.down_at, Some(1_150));
+        let late = standing(&beat, &facts, 1_120);
+        assert_eq!((late.state, late.wake_at), (CheckState::Late, Some(1_150)));
+        let new = standing(&beat, &PingFacts::default(), 0);
+        assert_eq!(
+            (new.state, new.wake_at, new.down_at),
+            (CheckState::New, None, None)
+        );
+    }
 }
 
 #[cfg(test)]

@@ -3,8 +3,7 @@
 //! worked out again from its last pings, as if it had always had that schedule.
 
 use tend_domain::check::{
-    deadlines, format_interval, heartbeat_state, next_wake, CheckDraft, CheckInput, CheckKind,
-    Schedule,
+    format_interval, standing, CheckDraft, CheckInput, CheckKind, Schedule, Standing,
 };
 
 use crate::audit::{self, Action, Change};
@@ -86,9 +85,11 @@ impl Store {
         let now = now_ms();
         let facts = check.facts();
         let beat = &input.heartbeat;
-        let state = heartbeat_state(beat, &facts, now);
-        let d = deadlines(beat, &facts);
-        let (wake, down_at) = (next_wake(state, d), d.map(|d| d.down_at));
+        let Standing {
+            state,
+            wake_at: wake,
+            down_at,
+        } = standing(beat, &facts, now);
         let (period_ms, cron, timezone) = schedule_columns(beat);
         let mut tx = self.begin().await?;
         with_tx!(&mut tx, c => sqlx::query(

@@ -16,8 +16,8 @@
 
 use serde::Serialize;
 use tend_domain::check::{
-    deadlines, heartbeat_state, next_wake, CheckInput, CheckKind, CheckState, CheckUuid,
-    Criticality, CronExpr, Heartbeat, PingFacts, Schedule, AUTO_GRACE_MS, AUTO_PERIOD_MS,
+    standing, CheckInput, CheckKind, CheckState, CheckUuid, Criticality, CronExpr, Heartbeat,
+    PingFacts, Schedule, AUTO_GRACE_MS, AUTO_PERIOD_MS,
 };
 use tend_domain::page::{Page, PageRequest};
 use tend_domain::ping_url::{PingTarget, Signal};
@@ -489,9 +489,8 @@ impl Store {
         }
         let (state, wake, down_at) = match check.heartbeat() {
             Some(beat) => {
-                let state = heartbeat_state(&beat, &facts, now);
-                let d = deadlines(&beat, &facts);
-                (state, next_wake(state, d), d.map(|d| d.down_at))
+                let s = standing(&beat, &facts, now);
+                (s.state, s.wake_at, s.down_at)
             }
             // No schedule (an event stream): paused, or new until its next event.
             None if paused => (CheckState::Paused, None, None),
@@ -704,9 +703,8 @@ impl Store {
             let (new, wake, down_at) =
                 match heartbeat_of(period_ms, cron.as_deref(), timezone.as_deref(), grace_ms) {
                     Some(beat) => {
-                        let new = heartbeat_state(&beat, &facts, now);
-                        let d = deadlines(&beat, &facts);
-                        (new, next_wake(new, d), d.map(|d| d.down_at))
+                        let s = standing(&beat, &facts, now);
+                        (s.state, s.wake_at, s.down_at)
                     }
                     // An unreadable schedule cannot be watched; stop waking for it.
                     None => (old, None, None),

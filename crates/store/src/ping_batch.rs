@@ -7,10 +7,7 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use tend_domain::check::{
-    deadlines, heartbeat_state, next_wake, prune_due, run_duration_ms, CheckState, Heartbeat,
-    PingFacts,
-};
+use tend_domain::check::{prune_due, run_duration_ms, standing, CheckState, Heartbeat, PingFacts};
 use tend_domain::ping_url::{PingTarget, Signal};
 
 use crate::checks::{heartbeat_of, hour_of, insert_flip, resolve, IncomingPing, PingOutcome};
@@ -20,14 +17,14 @@ use crate::{with_tx, Result, StoreError, Tx};
 
 /// What the database said about a batch before it is applied.
 #[derive(Default)]
-pub(crate) struct BatchFound {
+pub(crate) struct BatchFound<'a> {
     /// Per ping: its check's id and whether this ping created the check; `None` when
     /// no check answers to its UUID or slug.
     pub targets: Vec<Option<(i64, bool)>>,
     /// The checks the batch names, as stored before it.
     pub rows: HashMap<i64, PingRow>,
     /// The latest start of each (check, run id) that a ping of the batch ends.
-    pub run_starts: HashMap<(i64, String), i64>,
+    pub run_starts: HashMap<(i64, &'a str), i64>,
 }
 
 /// The (check, run id) pairs whose start the batch needs from the database: pings that
@@ -177,10 +174,9 @@ pub(crate) struct BatchPlan<'a> {
 /// and returns what to write. `keep` is how many pings each check keeps.
 pub(crate) fn plan_batch<'a>(
     pings: &'a [IncomingPing],
-    found: &BatchFound,
+    found: &BatchFound<'a>,
     keep: i64,
 ) -> Result<BatchPlan<'a>> {
-    let mut ids: Vec<i64> = Vec::new();
     let mut runs: HashMap<i64, Run> = HashMap::new();
     let mut outcomes = Vec::with_capacity(pings.len());
     let mut rows_out = Vec::with_capacity(pings.len());
@@ -200,43 +196,33 @@ pub(crate) fn plan_batch<'a>(
                     .rows
                     .get(&id)
                     .ok_or_else(|| StoreError::invalid("ping", "a found check has no row"))?;
-                ids.push(id);
                 e.insert(Run::from_row(row)?)
             }
         };
         let old = run.state;
-        // Any ping resumes a paused check, as on healthchecks.io.
-        run.facts.paused = run.facts.paused && ping.signal == Signal::Log;
-        let mut duration_ms = None;
-        match ping.signal {
-            Signal::Start => {
-                run.facts.started_at = Some(ping.at);
-                if let Some(rid) = &ping.rid {
-                    starts.insert((id, rid.as_str()), ping.at);
-                }
-            }
-            Signal::Log => {}
-            end => {
-                let start = match &ping.rid {
-                    Some(rid) => starts
-                        .get(&(id, rid.as_str()))
-                        .copied()
-                        .or_else(|| found.run_starts.get(&(id, rid.clone())).copied()),
-                    None => run.facts.started_at,
-                };
-                duration_ms = start.and_then(|s| run_duration_ms(s, ping.at));
-                run.facts.last_ping_at = Some(ping.at);
-                run.facts.last_failed = end.is_failure();
-                run.facts.started_at = None;
-            }
+        // A run's length: from its start named by `?rid=` (this batch's or the stored
+        // one), else from the check's last start.
+        let start = match &ping.rid {
+            Some(rid) => starts
+                .get(&(id, rid.as_str()))
+                .or_else(|| found.run_starts.get(&(id, rid.as_str())))
+                .copied(),
+            None => run.facts.started_at,
+        };
+        let duration_ms = match ping.signal {
+            Signal::Start | Signal::Log => None,
+            _ => start.and_then(|s| run_duration_ms(s, ping.at)),
+        };
+        if let (Signal::Start, Some(rid)) = (ping.signal, &ping.rid) {
+            starts.insert((id, rid.as_str()), ping.at);
         }
+        run.facts = run.facts.with_ping(ping.signal, ping.at);
         run.count += 1;
         run.at = ping.at;
         let (new, wake, down_at) = match &run.beat {
             Some(beat) => {
-                let new = heartbeat_state(beat, &run.facts, ping.at);
-                let d = deadlines(beat, &run.facts);
-                (new, next_wake(new, d), d.map(|d| d.down_at))
+                let s = standing(beat, &run.facts, ping.at);
+                (s.state, s.wake_at, s.down_at)
             }
             None => (old, None, None),
         };
@@ -272,12 +258,12 @@ pub(crate) fn plan_batch<'a>(
     }
 
     let mut moved = Vec::new();
-    let mut checks = Vec::with_capacity(ids.len());
+    let mut checks = Vec::with_capacity(runs.len());
     let mut prunes = Vec::new();
     // In id order, so that two writers lock and update rows in the same order.
-    ids.sort_unstable();
-    for id in ids {
-        let Some(r) = runs.get(&id) else { continue };
+    let mut runs: Vec<(i64, Run)> = runs.into_iter().collect();
+    runs.sort_unstable_by_key(|(id, _)| *id);
+    for (id, r) in runs {
         if r.state != r.state_before {
             moved.push((id, r.state.as_str()));
         }
@@ -436,7 +422,7 @@ pub(crate) async fn record_batch_pg(
             "SELECT at FROM pings WHERE check_id = $1 AND rid = $2 AND kind = 'start' ORDER BY n DESC LIMIT 1")
             .bind(check_id).bind(rid).fetch_optional(&mut *c).await)?;
         if let Some(at) = start {
-            found.run_starts.insert((check_id, rid.to_string()), at);
+            found.run_starts.insert((check_id, rid), at);
         }
     }
 

@@ -178,7 +178,7 @@ impl SqlitePings {
                     .query_row(params![check_id, rid], |r| r.get::<_, i64>(0))
                     .optional()?
                 {
-                    found.run_starts.insert((check_id, rid.to_string()), at);
+                    found.run_starts.insert((check_id, rid), at);
                 }
             }
         }
