@@ -3,7 +3,6 @@
 
 use axum::http::StatusCode;
 use tend_domain::check::CheckDraft;
-use tend_domain::client::ClientDraft;
 use tend_store::Actor;
 
 mod common;
@@ -13,20 +12,7 @@ use common::ui::app;
 #[tokio::test]
 async fn the_overview_pages_through_checks_and_a_check_shows_its_pings() {
     let app = app().await;
-    let client = ClientDraft {
-        name: "Acme Dental".into(),
-        slug: "acme".into(),
-        timezone: "UTC".into(),
-        ..Default::default()
-    }
-    .parse()
-    .unwrap();
-    let mut tx = app.store.begin().await.unwrap();
-    app.store
-        .insert_client(&mut tx, &Actor::system("test"), &client)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    app.insert_client("Acme Dental", "acme", "UTC").await;
     let mut first = None;
     for i in 0..60 {
         let input = CheckDraft {

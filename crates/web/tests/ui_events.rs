@@ -2,7 +2,6 @@
 //! side by side (expected | received), the volume table, and relearning from the page.
 
 use axum::http::StatusCode;
-use tend_domain::client::ClientDraft;
 use tend_domain::event_stream::EventStreamDraft;
 use tend_store::Actor;
 
@@ -13,20 +12,7 @@ use common::ui::app;
 #[tokio::test]
 async fn a_stream_page_shows_its_shape_its_drift_and_relearns() {
     let app = app().await;
-    let client = ClientDraft {
-        name: "Acme Dental".into(),
-        slug: "acme".into(),
-        timezone: "UTC".into(),
-        ..Default::default()
-    }
-    .parse()
-    .unwrap();
-    let mut tx = app.store.begin().await.unwrap();
-    app.store
-        .insert_client(&mut tx, &Actor::system("test"), &client)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    app.insert_client("Acme Dental", "acme", "UTC").await;
     let input = EventStreamDraft {
         client: "acme".into(),
         name: "New leads".into(),

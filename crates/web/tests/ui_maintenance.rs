@@ -3,7 +3,6 @@
 
 use axum::http::StatusCode;
 use tend_domain::check::CheckDraft;
-use tend_domain::client::ClientDraft;
 use tend_store::Actor;
 
 mod common;
@@ -13,20 +12,8 @@ use common::ui::app;
 #[tokio::test]
 async fn a_window_is_added_from_the_form_with_errors_shown_and_ended() {
     let app = app().await;
-    let client = ClientDraft {
-        name: "Acme Dental".into(),
-        slug: "acme".into(),
-        timezone: "America/Chicago".into(),
-        ..Default::default()
-    }
-    .parse()
-    .unwrap();
-    let mut tx = app.store.begin().await.unwrap();
-    app.store
-        .insert_client(&mut tx, &Actor::system("test"), &client)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    app.insert_client("Acme Dental", "acme", "America/Chicago")
+        .await;
     let check = app
         .store
         .create_check(

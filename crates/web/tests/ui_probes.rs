@@ -3,10 +3,8 @@
 //! shows the settings and the recent results.
 
 use axum::http::StatusCode;
-use tend_domain::client::ClientDraft;
 use tend_domain::probe::{ProbeFailure, ProbeVerdict};
 use tend_store::probes::ProbeRun;
-use tend_store::Actor;
 
 mod common;
 
@@ -15,20 +13,7 @@ use common::ui::{app, enc};
 #[tokio::test]
 async fn a_probe_is_added_from_the_form_and_its_page_shows_settings_and_results() {
     let app = app().await;
-    let client = ClientDraft {
-        name: "Acme Dental".into(),
-        slug: "acme".into(),
-        timezone: "UTC".into(),
-        ..Default::default()
-    }
-    .parse()
-    .unwrap();
-    let mut tx = app.store.begin().await.unwrap();
-    app.store
-        .insert_client(&mut tx, &Actor::system("test"), &client)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    app.insert_client("Acme Dental", "acme", "UTC").await;
     let (session, csrf) = app.sign_in("owner@agency.test").await;
 
     let form = app

@@ -17,6 +17,29 @@ pub struct App {
     _dir: TempDir,
 }
 
+impl App {
+    /// Inserts a client straight into the store (not through the form), with defaults
+    /// for all but its name, slug and timezone; returns its id.
+    pub async fn insert_client(&self, name: &str, slug: &str, timezone: &str) -> i64 {
+        let client = tend_domain::client::ClientDraft {
+            name: name.into(),
+            slug: slug.into(),
+            timezone: timezone.into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        let mut tx = self.store.begin().await.unwrap();
+        let id = self
+            .store
+            .insert_client(&mut tx, &Actor::system("test"), &client)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+}
+
 pub struct TempDir(std::path::PathBuf);
 
 impl Drop for TempDir {
